@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` serves the API, `make test` runs everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint typecheck unit mariadb schema seed-sql clean
+
+# The service's pinned dependencies, then the package itself (editable, so sql/ is found).
+$(BIN)/.service-installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(BIN)/.dev-installed: $(BIN)/.service-installed requirements-dev.lock
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	touch $@
+
+run: $(BIN)/.service-installed
+	$(BIN)/graphql-api serve --host $(HOST) --port $(PORT)
+
+# The tests start a throwaway MariaDB; make sure its server binary is on the machine.
+mariadb: $(BIN)/.dev-installed
+	$(BIN)/python -m tests.servers.mariadb --ensure
+
+lint: $(BIN)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.dev-installed
+	$(BIN)/mypy graphql_api tests
+
+unit: $(BIN)/.dev-installed mariadb
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+# Regenerate the committed artifacts after changing the schema code or the demo rows.
+schema: $(BIN)/.service-installed
+	$(BIN)/graphql-api export-schema --output schema.graphql
+
+seed-sql: $(BIN)/.service-installed
+	$(BIN)/graphql-api db seed-sql > sql/020_demo_seed.sql
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""GraphQL API for customers and the sales reps who look after them."""

@@ -1,0 +1,77 @@
+"""create_app(settings) -> the Starlette app: routes, GraphQL endpoint, lifespan."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from graphql_api.context import Context
+from graphql_api.loaders import create_loaders
+from graphql_api.resources import Resources, open_resources
+from graphql_api.schema import build_schema
+from graphql_api.settings import Settings, load_settings
+
+# A client's X-Request-ID is kept only when it is short and plain, so it can
+# go into logs without escaping.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_of(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(build_schema(), graphql_ide="graphiql" if settings.graphiql else None)
+        self._settings = settings
+
+    async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
+        resources: Resources = request.app.state.resources
+        return Context(
+            loaders=create_loaders(resources.reader),
+            writer=resources.writer,
+            settings=self._settings,
+            request_id=request_id_of(request),
+        )
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _home(request: Request) -> Response:
+    return RedirectResponse("/graphql")
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.resources = await open_resources(settings)
+        try:
+            yield
+        finally:
+            await app.state.resources.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", GraphQLEndpoint(settings), methods=["GET", "POST"]),
+            Route("/healthz", _healthz),
+            Route("/", _home),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """For `uvicorn --factory` and worker processes: settings from the environment."""
+    return create_app(load_settings(os.environ))

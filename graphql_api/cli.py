@@ -1,0 +1,92 @@
+"""The `graphql-api` command: serve, export-schema, db init, db seed-sql."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphql_api.errors import ConfigError
+from graphql_api.settings import Settings, load_settings
+
+log = logging.getLogger("graphql_api.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphql-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+
+    export = commands.add_parser("export-schema", help="print the schema as SDL")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+
+    db = commands.add_parser("db", help="MySQL schema and demo rows").add_subparsers(
+        dest="db_command", required=True
+    )
+    init = db.add_parser("init", help="apply sql/ to the configured MySQL (idempotent)")
+    init.add_argument("--seed", action="store_true", help="also load the demo rows")
+    db.add_parser("seed-sql", help="print the demo rows as SQL (sql/020_demo_seed.sql)")
+    return parser
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings(os.environ)
+    except ConfigError as error:
+        sys.exit(f"graphql-api: configuration error: {error}")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn  # noqa: PLC0415 - only the serve command needs it
+
+    settings = _settings()  # fail here, with the variable's name, before forking workers
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        "graphql_api.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+def _export_schema(args: argparse.Namespace) -> None:
+    from graphql_api.schema import schema_sdl  # noqa: PLC0415
+
+    sdl = schema_sdl()
+    if args.output:
+        args.output.write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+
+
+def _db(args: argparse.Namespace) -> None:
+    from graphql_api.demo import demo_data  # noqa: PLC0415
+    from graphql_api.sqlfiles import render_demo_seed  # noqa: PLC0415
+
+    if args.db_command == "seed-sql":
+        sys.stdout.write(render_demo_seed(demo_data()))
+        return
+    settings = _settings()
+    if settings.mysql is None:
+        sys.exit("graphql-api: db init needs MySQL: set RDS_ENDPOINT and RDS_USERNAME")
+    from graphql_api.db_init import apply_sql_files  # noqa: PLC0415
+
+    applied = asyncio.run(apply_sql_files(settings.mysql, with_seed=args.seed))
+    for path, count in applied:
+        print(f"applied {path.name}: {count} statements")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    {"serve": _serve, "export-schema": _export_schema, "db": _db}[args.command](args)

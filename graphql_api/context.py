@@ -1,0 +1,25 @@
+"""The per-request context every resolver receives, and its typed Info alias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import strawberry
+
+from graphql_api.loaders import Loaders
+from graphql_api.settings import Settings
+from graphql_api.stores.protocol import Store
+
+
+@dataclass(slots=True)
+class Context:
+    loaders: Loaders
+    # Mutations go to the writer only; reads go through the loaders.
+    writer: Store
+    settings: Settings
+    request_id: str
+    # Who acts, for the audit trail; None while authentication is off.
+    actor: str | None = None
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,84 @@
+"""The project's exceptions. Imports nothing internal, so every layer may raise them."""
+
+from __future__ import annotations
+
+
+class GraphqlApiError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigError(GraphqlApiError):
+    """A setting is missing or malformed; names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+class UserInputError(GraphqlApiError):
+    """A query argument a client sent is invalid (page size, cursor, ...)."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.message = message
+
+
+class ValidationFailedError(GraphqlApiError):
+    """A mutation's input breaks a rule; names the input field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotFoundError(GraphqlApiError):
+    def __init__(self, kind: str, id: str, field: str) -> None:
+        super().__init__(f"{kind} {id!r} does not exist")
+        self.kind = kind
+        self.id = id
+        self.field = field
+        self.message = str(self)
+
+
+class VersionConflictError(GraphqlApiError):
+    def __init__(self, customer_id: str, expected_version: int, current_version: int) -> None:
+        super().__init__(
+            f"customer {customer_id!r} is at version {current_version}, "
+            f"not the expected {expected_version}"
+        )
+        self.customer_id = customer_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+        self.message = str(self)
+
+
+class AlreadyExistsError(GraphqlApiError):
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id!r} already exists")
+        self.kind = kind
+        self.id = id
+        self.message = str(self)
+
+
+class StoreFailedError(GraphqlApiError):
+    """One store could not answer (connection, timeout, throttling).
+
+    `reason` is a short category safe to log and count; the driver's own
+    message is never kept, because it can hold SQL, host names or data.
+    """
+
+    def __init__(self, store: str, reason: str) -> None:
+        super().__init__(f"{store} store failed: {reason}")
+        self.store = store
+        self.reason = reason
+
+
+class StoreUnavailableError(GraphqlApiError):
+    """No store could answer. Carries store names only, never driver messages."""
+
+    def __init__(self, stores: tuple[str, ...]) -> None:
+        super().__init__("no data store is available: " + ", ".join(stores))
+        self.stores = stores

@@ -1,0 +1,146 @@
+"""Per-request DataLoaders: one per key kind, each batch one store call.
+
+Created fresh for every request (see context.py) so no cache outlives it.
+Pages prime the by-id loaders, so `customer.salesRep` under a rep's customers
+costs no extra statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+
+from graphql_api.stores.protocol import Store
+from graphql_api.stores.records import (
+    CustomerEventRecord,
+    CustomerFilter,
+    CustomerRecord,
+    Page,
+    PageRequest,
+    RepCustomersKey,
+    SalesRepRecord,
+)
+
+
+class CustomerByIdLoader(DataLoader[str, CustomerRecord | None]):
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self._store = store
+
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[CustomerRecord | None]:
+        found = await self._store.customers_by_ids(ids=list(keys))
+        return [found.get(key) for key in keys]
+
+
+class SalesRepByIdLoader(DataLoader[str, SalesRepRecord | None]):
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self._store = store
+
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[SalesRepRecord | None]:
+        found = await self._store.sales_reps_by_ids(ids=list(keys))
+        return [found.get(key) for key in keys]
+
+
+class CustomersBySalesRepLoader(DataLoader[RepCustomersKey, Page[CustomerRecord]]):
+    def __init__(self, store: Store, customers_by_id: CustomerByIdLoader) -> None:
+        super().__init__()
+        self._store = store
+        self._customers_by_id = customers_by_id
+
+    async def batch_load_fn(self, keys: Sequence[RepCustomersKey]) -> list[Page[CustomerRecord]]:
+        pages = await self._store.customers_by_sales_reps(keys=list(keys))
+        for page in pages:
+            for customer in page.items:
+                self._customers_by_id.prime(customer.id, customer)
+        return pages
+
+
+@dataclass(frozen=True, slots=True)
+class EventsKey:
+    customer_id: str
+    first: int
+
+
+class EventsByCustomerLoader(DataLoader[EventsKey, list[CustomerEventRecord]]):
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self._store = store
+
+    async def batch_load_fn(self, keys: Sequence[EventsKey]) -> list[list[CustomerEventRecord]]:
+        by_first: dict[int, list[str]] = {}
+        for key in keys:
+            by_first.setdefault(key.first, []).append(key.customer_id)
+        found: dict[EventsKey, list[CustomerEventRecord]] = {}
+        # One call per distinct page size; one GraphQL level shares one size.
+        for first, customer_ids in by_first.items():
+            events = await self._store.events_by_customers(customer_ids=customer_ids, first=first)
+            for customer_id in customer_ids:
+                found[EventsKey(customer_id, first)] = events.get(customer_id, [])
+        return [found[key] for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSearchKey:
+    where: CustomerFilter
+    page: PageRequest
+
+
+class CustomerSearchLoader(DataLoader[CustomerSearchKey, Page[CustomerRecord]]):
+    def __init__(self, store: Store, customers_by_id: CustomerByIdLoader) -> None:
+        super().__init__()
+        self._store = store
+        self._customers_by_id = customers_by_id
+
+    async def batch_load_fn(self, keys: Sequence[CustomerSearchKey]) -> list[Page[CustomerRecord]]:
+        pages = [await self._store.customers_page(where=k.where, page=k.page) for k in keys]
+        for page in pages:
+            for customer in page.items:
+                self._customers_by_id.prime(customer.id, customer)
+        return pages
+
+
+class SalesRepPageLoader(DataLoader[PageRequest, Page[SalesRepRecord]]):
+    def __init__(self, store: Store, sales_reps_by_id: SalesRepByIdLoader) -> None:
+        super().__init__()
+        self._store = store
+        self._sales_reps_by_id = sales_reps_by_id
+
+    async def batch_load_fn(self, keys: Sequence[PageRequest]) -> list[Page[SalesRepRecord]]:
+        pages = [await self._store.sales_reps_page(page=key) for key in keys]
+        for page in pages:
+            for rep in page.items:
+                self._sales_reps_by_id.prime(rep.id, rep)
+        return pages
+
+
+@dataclass(frozen=True, slots=True)
+class Loaders:
+    customer_by_id: CustomerByIdLoader
+    sales_rep_by_id: SalesRepByIdLoader
+    customers_by_sales_rep: CustomersBySalesRepLoader
+    events_by_customer: EventsByCustomerLoader
+    customer_search: CustomerSearchLoader
+    sales_rep_page: SalesRepPageLoader
+
+    def forget_customer(self, customer: CustomerRecord) -> None:
+        """After a write in this request, later reads must see the new state."""
+        self.customer_by_id.clear(customer.id).prime(customer.id, customer)
+        self.customers_by_sales_rep.clear_all()
+        self.events_by_customer.clear_all()
+        self.customer_search.clear_all()
+
+
+def create_loaders(store: Store) -> Loaders:
+    customer_by_id = CustomerByIdLoader(store)
+    sales_rep_by_id = SalesRepByIdLoader(store)
+    return Loaders(
+        customer_by_id=customer_by_id,
+        sales_rep_by_id=sales_rep_by_id,
+        customers_by_sales_rep=CustomersBySalesRepLoader(store, customer_by_id),
+        events_by_customer=EventsByCustomerLoader(store),
+        customer_search=CustomerSearchLoader(store, customer_by_id),
+        sales_rep_page=SalesRepPageLoader(store, sales_rep_by_id),
+    )

@@ -1,0 +1,83 @@
+"""Every GraphQL error leaves with a stable `extensions.code`.
+
+Client mistakes keep their message and name the argument; a store outage says
+STORE_UNAVAILABLE; anything unexpected is masked to INTERNAL with the request
+id, and logged by type and place only (never its message, which may hold SQL,
+host names or customer data).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from graphql_api.errors import StoreFailedError, StoreUnavailableError, UserInputError
+
+log = logging.getLogger("graphql_api.errors")
+
+
+def _where(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "unknown"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
+def _request_id(extension: SchemaExtension) -> str:
+    return str(getattr(extension.execution_context.context, "request_id", "unknown"))
+
+
+class ErrorShaping(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [self._shape(error) for error in result.errors]
+
+    def _shape(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None:
+            # Parse and validation errors: the message is about the query itself.
+            code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+            return self._with(error, error.message, {"code": code})
+        if isinstance(original, UserInputError):
+            return self._with(
+                error, original.message, {"code": "BAD_USER_INPUT", "argument": original.argument}
+            )
+        if isinstance(original, StoreFailedError | StoreUnavailableError):
+            log.warning("store unavailable request_id=%s: %s", _request_id(self), original)
+            return self._with(
+                error,
+                "The data store is unavailable; try again shortly.",
+                {"code": "STORE_UNAVAILABLE", "requestId": _request_id(self)},
+            )
+        log.error(
+            "unexpected %s at %s request_id=%s",
+            type(original).__name__,
+            _where(original),
+            _request_id(self),
+        )
+        return self._with(
+            error,
+            "Internal error.",
+            {"code": "INTERNAL", "requestId": _request_id(self)},
+        )
+
+    @staticmethod
+    def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=extensions,
+        )

@@ -1,0 +1,203 @@
+"""Write entry points. Input is validated before any store is touched; each
+write is one transaction in the writer store, recorded in the customer's history."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from graphql_api import validation
+from graphql_api.context import Info
+from graphql_api.errors import GraphqlApiError
+from graphql_api.schema.customer import Customer
+from graphql_api.schema.enums import CustomerStatus
+from graphql_api.schema.user_errors import CustomerResult, ExpectedFailure, user_error
+from graphql_api.stores.records import CustomerChange, CustomerRecord, NewCustomer
+
+# GraphQL input field -> record field, for the customer's own text fields.
+_TEXT_FIELDS = {
+    "name": "name",
+    "contactPerson": "contact_person",
+    "email": "email",
+    "phone": "phone",
+    "address": "address",
+    "city": "city",
+    "state": "state",
+    "zipCode": "zip_code",
+    "country": "country",
+}
+
+
+@strawberry.input
+class AssignCustomerInput:
+    customer_id: strawberry.ID
+    sales_rep_id: strawberry.ID
+    expected_version: int | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class UnassignCustomerInput:
+    customer_id: strawberry.ID
+    expected_version: int | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class UpdateCustomerStatusInput:
+    customer_id: strawberry.ID
+    status: CustomerStatus
+    expected_version: int | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class CreateCustomerInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="Left out, the server makes one (at most 20 characters)."
+    )
+    name: str
+    contact_person: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+    status: CustomerStatus | None = CustomerStatus.PROSPECT
+    sales_rep_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Fields left out stay as they are; null clears a field.")
+class UpdateCustomerInput:
+    customer_id: strawberry.ID
+    expected_version: int | None = None
+    name: str | None = strawberry.UNSET
+    contact_person: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    address: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    state: str | None = strawberry.UNSET
+    zip_code: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+
+
+def _change(
+    info: Info,
+    *,
+    customer_id: str,
+    expected_version: int | None,
+    note: str | None = None,
+    fields: dict[str, str | None] | None = None,
+) -> CustomerChange:
+    return CustomerChange(
+        customer_id=validation.check_id("customerId", customer_id),
+        actor=info.context.actor,
+        expected_version=validation.check_expected_version(expected_version),
+        note=validation.check_note(note),
+        fields=fields or {},
+    )
+
+
+async def _customer_result(
+    info: Info, write: Callable[[], Awaitable[CustomerRecord]]
+) -> CustomerResult:
+    """Run a write; expected failures become typed results, anything else raises."""
+    try:
+        record = await write()
+    except ExpectedFailure as failure:
+        assert isinstance(failure, GraphqlApiError)
+        return user_error(failure)
+    info.context.loaders.forget_customer(record)
+    return Customer.from_record(record)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Give a customer to an active sales rep.")
+    async def assign_customer(self, info: Info, input: AssignCustomerInput) -> CustomerResult:
+        async def write() -> CustomerRecord:
+            change = _change(
+                info,
+                customer_id=input.customer_id,
+                expected_version=input.expected_version,
+                note=input.note,
+            )
+            rep_id = validation.check_id("salesRepId", input.sales_rep_id)
+            return await info.context.writer.assign_customer(change=change, sales_rep_id=rep_id)
+
+        return await _customer_result(info, write)
+
+    @strawberry.mutation(description="Take a customer away from its sales rep.")
+    async def unassign_customer(self, info: Info, input: UnassignCustomerInput) -> CustomerResult:
+        async def write() -> CustomerRecord:
+            change = _change(
+                info,
+                customer_id=input.customer_id,
+                expected_version=input.expected_version,
+                note=input.note,
+            )
+            return await info.context.writer.unassign_customer(change=change)
+
+        return await _customer_result(info, write)
+
+    @strawberry.mutation(description="Move a customer to another status.")
+    async def update_customer_status(
+        self, info: Info, input: UpdateCustomerStatusInput
+    ) -> CustomerResult:
+        async def write() -> CustomerRecord:
+            change = _change(
+                info,
+                customer_id=input.customer_id,
+                expected_version=input.expected_version,
+                note=input.note,
+            )
+            return await info.context.writer.update_customer_status(
+                change=change, status=input.status
+            )
+
+        return await _customer_result(info, write)
+
+    @strawberry.mutation(description="Add a customer; its history starts with CREATED.")
+    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
+        async def write() -> CustomerRecord:
+            texts = {
+                record_name: validation.check_customer_field(name, getattr(input, record_name))
+                for name, record_name in _TEXT_FIELDS.items()
+            }
+            customer = NewCustomer(
+                id=validation.check_id("id", input.id)
+                if input.id is not None
+                else validation.new_customer_id(),
+                status=input.status or CustomerStatus.PROSPECT,
+                sales_rep_id=None
+                if input.sales_rep_id is None
+                else validation.check_id("salesRepId", input.sales_rep_id),
+                **texts,  # type: ignore[arg-type]
+            )
+            return await info.context.writer.create_customer(
+                customer=customer, actor=info.context.actor
+            )
+
+        return await _customer_result(info, write)
+
+    @strawberry.mutation(description="Change a customer's own fields.")
+    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerResult:
+        async def write() -> CustomerRecord:
+            fields = {
+                record_name: validation.check_customer_field(name, getattr(input, record_name))
+                for name, record_name in _TEXT_FIELDS.items()
+                if getattr(input, record_name) is not strawberry.UNSET
+            }
+            change = _change(
+                info,
+                customer_id=input.customer_id,
+                expected_version=input.expected_version,
+                fields=fields,
+            )
+            return await info.context.writer.update_customer(change=change)
+
+        return await _customer_result(info, write)

@@ -1,0 +1,52 @@
+"""The SalesRep type and a rep's book of customers."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.schema.customer import Customer
+from graphql_api.schema.enums import CustomerStatus, DataSource
+from graphql_api.schema.pagination import Connection, connection, page_request
+from graphql_api.stores.records import RepCustomersKey, SalesRepRecord
+
+
+@strawberry.type(description="A sales rep and the customers they look after.")
+class SalesRep:
+    id: strawberry.ID
+    first_name: str
+    last_name: str
+
+    @strawberry.field
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    email: str
+    phone: str | None
+    region: str | None
+    active: bool = strawberry.field(description="Inactive reps take no new customers.")
+
+    @strawberry.field(description="This rep's customers in id order.")
+    async def customers(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        status: CustomerStatus | None = None,
+    ) -> Connection[Customer]:
+        request = page_request(
+            first=first, after=after, max_page_size=info.context.settings.max_page_size
+        )
+        key = RepCustomersKey(sales_rep_id=self.id, page=request, status=status)
+        page = await info.context.loaders.customers_by_sales_rep.load(key)
+        return connection(page, Customer.from_record)
+
+    source: DataSource = strawberry.field(description="The store that served this object.")
+
+    @classmethod
+    def from_record(cls, record: SalesRepRecord) -> SalesRep:
+        return cls(
+            id=strawberry.ID(record.id), first_name=record.first_name,
+            last_name=record.last_name, email=record.email, phone=record.phone,
+            region=record.region, active=record.active, source=record.source,
+        )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Data stores. Nothing here imports strawberry or starlette."""

@@ -1,0 +1,184 @@
+"""The in-memory store: demos, tests and student mode. Never a silent fallback.
+
+It behaves like the MySQL store for every read and write (same order, pages,
+versions, events and errors); the behavioural tests run against both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from graphql_api.errors import AlreadyExistsError
+from graphql_api.stores import changes
+from graphql_api.stores.records import (
+    CustomerChange,
+    CustomerEventRecord,
+    CustomerFilter,
+    CustomerRecord,
+    CustomerStatus,
+    DataSource,
+    NewCustomer,
+    Page,
+    PageRequest,
+    RepCustomersKey,
+    SalesRepRecord,
+)
+
+_T = TypeVar("_T", CustomerRecord, SalesRepRecord)
+
+
+def _page(items: Iterable[_T], page: PageRequest) -> Page[_T]:
+    ordered = sorted(items, key=lambda item: item.id)
+    after = [item for item in ordered if page.after is None or item.id > page.after]
+    return Page(
+        items=after[: page.first],
+        has_next_page=len(after) > page.first,
+        total_count=len(ordered),
+    )
+
+
+def _matches(customer: CustomerRecord, where: CustomerFilter) -> bool:
+    checks = (
+        where.status is None or customer.status is where.status,
+        where.sales_rep_id is None or customer.sales_rep_id == where.sales_rep_id,
+        where.unassigned is None or (customer.sales_rep_id is None) == where.unassigned,
+        where.country is None or customer.country == where.country,
+        where.state is None or customer.state == where.state,
+        where.city is None or customer.city == where.city,
+        where.name_contains is None or where.name_contains.lower() in customer.name.lower(),
+    )
+    return all(checks)
+
+
+class MemoryStore:
+    def __init__(
+        self,
+        *,
+        sales_reps: Iterable[SalesRepRecord] = (),
+        customers: Iterable[CustomerRecord] = (),
+        events: Iterable[CustomerEventRecord] = (),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        memory = DataSource.MEMORY
+        self._reps = {rep.id: replace(rep, source=memory) for rep in sales_reps}
+        self._customers = {row.id: replace(row, source=memory) for row in customers}
+        self._events: dict[str, list[CustomerEventRecord]] = {}
+        for event in sorted(events, key=lambda event: event.id):
+            self._events.setdefault(event.customer_id, []).append(event)
+        self._last_event_id = max((event.id for event in events), default=0)
+        self._clock = clock
+        # One writer at a time, like the row lock MySQL takes.
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def source(self) -> DataSource:
+        return DataSource.MEMORY
+
+    async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
+        return {id: self._customers[id] for id in ids if id in self._customers}
+
+    async def sales_reps_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, SalesRepRecord]:
+        return {id: self._reps[id] for id in ids if id in self._reps}
+
+    async def customers_by_sales_reps(
+        self, *, keys: Sequence[RepCustomersKey]
+    ) -> list[Page[CustomerRecord]]:
+        return [
+            _page(
+                (
+                    customer
+                    for customer in self._customers.values()
+                    if customer.sales_rep_id == key.sales_rep_id
+                    and (key.status is None or customer.status is key.status)
+                ),
+                key.page,
+            )
+            for key in keys
+        ]
+
+    async def events_by_customers(
+        self, *, customer_ids: Sequence[str], first: int
+    ) -> Mapping[str, list[CustomerEventRecord]]:
+        return {
+            id: list(reversed(self._events.get(id, [])))[:first]
+            for id in customer_ids
+            if id in self._events
+        }
+
+    async def customers_page(
+        self, *, where: CustomerFilter, page: PageRequest
+    ) -> Page[CustomerRecord]:
+        return _page((row for row in self._customers.values() if _matches(row, where)), page)
+
+    async def sales_reps_page(self, *, page: PageRequest) -> Page[SalesRepRecord]:
+        return _page(self._reps.values(), page)
+
+    async def assign_customer(self, *, change: CustomerChange, sales_rep_id: str) -> CustomerRecord:
+        async with self._write_lock:
+            customer = self._locked_customer(change)
+            rep = changes.check_assignable(self._reps.get(sales_rep_id), sales_rep_id)
+            return self._apply(customer, change, changes.plan_assign(customer, rep))
+
+    async def unassign_customer(self, *, change: CustomerChange) -> CustomerRecord:
+        async with self._write_lock:
+            customer = self._locked_customer(change)
+            return self._apply(customer, change, changes.plan_unassign(customer))
+
+    async def update_customer_status(
+        self, *, change: CustomerChange, status: CustomerStatus
+    ) -> CustomerRecord:
+        async with self._write_lock:
+            customer = self._locked_customer(change)
+            return self._apply(customer, change, changes.plan_status(customer, status))
+
+    async def update_customer(self, *, change: CustomerChange) -> CustomerRecord:
+        async with self._write_lock:
+            customer = self._locked_customer(change)
+            return self._apply(customer, change, changes.plan_update(customer, change.fields))
+
+    async def create_customer(self, *, customer: NewCustomer, actor: str | None) -> CustomerRecord:
+        async with self._write_lock:
+            if customer.id in self._customers:
+                raise AlreadyExistsError("customer", customer.id)
+            if customer.sales_rep_id is not None:
+                changes.check_assignable(
+                    self._reps.get(customer.sales_rep_id), customer.sales_rep_id
+                )
+            at = self._clock()
+            record = CustomerRecord(
+                **asdict(customer),
+                version=1,
+                created_at=at,
+                updated_at=at,
+                source=DataSource.MEMORY,
+            )
+            self._last_event_id += 1
+            event = changes.created_event(customer, actor=actor, event_id=self._last_event_id, at=at)
+            self._customers[record.id] = record
+            self._events[record.id] = [event]
+            return record
+
+    def _locked_customer(self, change: CustomerChange) -> CustomerRecord:
+        customer = changes.check_found(self._customers.get(change.customer_id), change.customer_id)
+        changes.check_version(customer, change.expected_version)
+        return customer
+
+    def _apply(
+        self,
+        customer: CustomerRecord,
+        change: CustomerChange,
+        plan: changes.PlannedChange | None,
+    ) -> CustomerRecord:
+        if plan is None:
+            return customer
+        at = self._clock()
+        updated = changes.apply_change(customer, plan, at=at)
+        self._last_event_id += 1
+        event = changes.event_for(plan, change, event_id=self._last_event_id, at=at)
+        self._customers[updated.id] = updated
+        self._events.setdefault(updated.id, []).append(event)
+        return updated

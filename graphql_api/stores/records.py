@@ -1,0 +1,164 @@
+"""Plain records every store returns, whichever store answered.
+
+The GraphQL layer only sees these; it learns which store served a record from
+`source` alone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+
+class DataSource(enum.Enum):
+    MYSQL = "MYSQL"
+    DYNAMODB = "DYNAMODB"
+    MEMORY = "MEMORY"
+
+
+class CustomerStatus(enum.Enum):
+    PROSPECT = "PROSPECT"
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    CHURNED = "CHURNED"
+
+
+class CustomerEventKind(enum.Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    ASSIGNED = "ASSIGNED"
+    UNASSIGNED = "UNASSIGNED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+
+
+@dataclass(frozen=True, slots=True)
+class SalesRepRecord:
+    id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    region: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    source: DataSource
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    id: str
+    name: str
+    contact_person: str | None
+    email: str | None
+    phone: str | None
+    address: str | None
+    city: str | None
+    state: str | None
+    zip_code: str | None
+    country: str | None
+    status: CustomerStatus
+    sales_rep_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    source: DataSource
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerEventRecord:
+    id: int
+    customer_id: str
+    kind: CustomerEventKind
+    at: datetime
+    actor: str | None
+    from_sales_rep_id: str | None
+    to_sales_rep_id: str | None
+    from_status: CustomerStatus | None
+    to_status: CustomerStatus | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    """Conditions on the customers list; every field set must match (AND)."""
+
+    status: CustomerStatus | None = None
+    sales_rep_id: str | None = None
+    unassigned: bool | None = None
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    name_contains: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """A page of items ordered by id: at most `first`, those with id > `after`."""
+
+    first: int
+    after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepCustomersKey:
+    """One parent's page in a batched "customers of a sales rep" load."""
+
+    sales_rep_id: str
+    page: PageRequest
+    status: CustomerStatus | None = None
+
+
+RecordT = TypeVar("RecordT")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[RecordT]):
+    items: list[RecordT]
+    has_next_page: bool
+    # Matching items in the whole list, not just this page.
+    total_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    id: str
+    name: str
+    contact_person: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+    status: CustomerStatus = CustomerStatus.PROSPECT
+    sales_rep_id: str | None = None
+
+
+# Fields of a customer that `update_customer` may change; the names match CustomerRecord.
+EDITABLE_CUSTOMER_FIELDS: tuple[str, ...] = (
+    "name",
+    "contact_person",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "zip_code",
+    "country",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChange:
+    """Who changes a customer, guarded by the version they last saw."""
+
+    customer_id: str
+    actor: str | None
+    expected_version: int | None = None
+    note: str | None = None
+    # Only for update_customer: the editable fields to set (None clears a nullable field).
+    fields: dict[str, str | None] = field(default_factory=dict)
