@@ -40,6 +40,20 @@ Row = tuple[Any, ...]
 _RecordT = TypeVar("_RecordT")
 _DUPLICATE_KEY = 1062
 _FOREIGN_KEY_MISSING = 1452
+# Server errors that mean "this store cannot answer now", not "this request is
+# wrong": too many connections, access denied, shutting down, network errors,
+# lock wait timeout, read-only during a failover, connection killed.
+_UNAVAILABLE_SERVER_ERRORS = frozenset(
+    {1040, 1045, 1053, 1152, 1153, 1158, 1159, 1160, 1161, 1205, 1290, 1927}
+)
+
+
+def _is_outage(error: Exception) -> bool:
+    """Client-side errors (CR_*, 2000-2999) are lost or refused connections."""
+    if isinstance(error, driver_errors.InterfaceError):
+        return True
+    code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+    return code is not None and (2000 <= code < 3000 or code in _UNAVAILABLE_SERVER_ERRORS)
 
 _REP_COLUMNS = (
     "sales_rep_id, first_name, last_name, email, phone, region, active, created_at, updated_at"
@@ -164,8 +178,12 @@ class MySQLStore:
                 yield connection
         except TimeoutError:
             raise StoreFailedError(self._name, "timeout") from None
-        except (driver_errors.OperationalError, driver_errors.InterfaceError, OSError):
+        except OSError:
             raise StoreFailedError(self._name, "connection") from None
+        except driver_errors.Error as error:
+            if _is_outage(error):
+                raise StoreFailedError(self._name, "connection") from None
+            raise
 
     async def _fetch(self, sql: str, params: Sequence[object]) -> list[Row]:
         async with self._connection() as connection, connection.cursor() as cursor:
