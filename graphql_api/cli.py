@@ -45,7 +45,7 @@ def _settings() -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn  # noqa: PLC0415 - only the serve command needs it
+    import uvicorn
 
     settings = _settings()  # fail here, with the variable's name, before forking workers
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
@@ -61,7 +61,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 def _export_schema(args: argparse.Namespace) -> None:
-    from graphql_api.schema import schema_sdl  # noqa: PLC0415
+    from graphql_api.schema import schema_sdl
 
     sdl = schema_sdl()
     if args.output:
@@ -71,8 +71,8 @@ def _export_schema(args: argparse.Namespace) -> None:
 
 
 def _db(args: argparse.Namespace) -> None:
-    from graphql_api.demo import demo_data  # noqa: PLC0415
-    from graphql_api.sqlfiles import render_demo_seed  # noqa: PLC0415
+    from graphql_api.demo import demo_data
+    from graphql_api.sqlfiles import render_demo_seed
 
     if args.db_command == "seed-sql":
         sys.stdout.write(render_demo_seed(demo_data()))
@@ -80,7 +80,7 @@ def _db(args: argparse.Namespace) -> None:
     settings = _settings()
     if settings.mysql is None:
         sys.exit("graphql-api: db init needs MySQL: set RDS_ENDPOINT and RDS_USERNAME")
-    from graphql_api.db_init import apply_sql_files  # noqa: PLC0415
+    from graphql_api.db_init import apply_sql_files
 
     applied = asyncio.run(apply_sql_files(settings.mysql, with_seed=args.seed))
     for path, count in applied:

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import asyncmy  # type: ignore[import-untyped]
-from asyncmy.pool import Pool  # type: ignore[attr-defined]
+import asyncmy
+from asyncmy.pool import Pool
 
 from graphql_api.demo import demo_data
 from graphql_api.settings import MySQLSettings, Settings, StoreKind

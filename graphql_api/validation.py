@@ -64,9 +64,7 @@ def check_customer_field(field: str, value: str | None) -> str | None:
     if field == "email" and value is not None and not _EMAIL_PATTERN.fullmatch(value):
         raise ValidationFailedError("email", "email is not a valid email address")
     if field == "phone" and value is not None and not _PHONE_PATTERN.fullmatch(value):
-        raise ValidationFailedError(
-            "phone", "phone may hold only digits, spaces and + ( ) . / -"
-        )
+        raise ValidationFailedError("phone", "phone may hold only digits, spaces and + ( ) . / -")
     return value
 
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import (
+    GraphQLEnumType,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    IntValueNode,
+    build_schema,
+    parse,
+    validate,
+)
 
 from graphql_api.demo import demo_data
 from graphql_api.schema import schema_sdl
@@ -56,18 +64,24 @@ def test_contract_keeps_the_binding_names() -> None:
     schema = build_schema(committed_sdl())
     for type_name, fields in BINDING_FIELDS.items():
         graphql_type = schema.get_type(type_name)
-        assert graphql_type is not None, type_name
-        assert fields <= set(graphql_type.fields), type_name  # type: ignore[union-attr]
+        assert isinstance(graphql_type, GraphQLObjectType), type_name
+        assert fields <= set(graphql_type.fields), type_name
     for enum_name, values in BINDING_ENUMS.items():
-        assert set(schema.get_type(enum_name).values) == values  # type: ignore[union-attr]
-    customers = schema.get_type("SalesRep").fields["customers"]  # type: ignore[union-attr]
+        enum_type = schema.get_type(enum_name)
+        assert isinstance(enum_type, GraphQLEnumType), enum_name
+        assert set(enum_type.values) == values
+    sales_rep = schema.get_type("SalesRep")
+    assert isinstance(sales_rep, GraphQLObjectType)
+    customers = sales_rep.fields["customers"]
     assert set(customers.args) == {"first", "after", "status"}
     first = customers.args["first"]
     assert str(first.type) == "Int"
-    assert first.ast_node is not None and first.ast_node.default_value is not None
-    assert first.ast_node.default_value.value == "50"  # type: ignore[attr-defined]
+    assert first.ast_node is not None
+    assert isinstance(first.ast_node.default_value, IntValueNode)
+    assert first.ast_node.default_value.value == "50"
     union = schema.get_type("CustomerResult")
-    assert {t.name for t in union.types} == {  # type: ignore[union-attr]
+    assert isinstance(union, GraphQLUnionType)
+    assert {t.name for t in union.types} == {
         "Customer", "NotFoundError", "ValidationError", "VersionConflictError",
         "AlreadyExistsError",
     }  # fmt: skip

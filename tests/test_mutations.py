@@ -21,7 +21,9 @@ RESULT = """
 STATE = """
   query($id: ID!) { customer(id: $id) {
     version status salesRep { id } name email
-    history(first: 100) { kind actor note fromStatus toStatus fromSalesRep { id } toSalesRep { id } }
+    history(first: 100) {
+      kind actor note fromStatus toStatus fromSalesRep { id } toSalesRep { id }
+    }
   } }
 """
 
@@ -119,7 +121,8 @@ def test_assign_failures_are_typed_results(
 
 def test_unassign_then_unassign_again(api: Api) -> None:
     before = state(api, "C-00004")
-    assert before is not None and before["salesRep"] is not None
+    assert before is not None
+    assert before["salesRep"] is not None
     first = mutate(api, "unassignCustomer", {"customerId": "C-00004", "note": "left"})
     assert first["salesRep"] is None
     assert first["version"] == before["version"] + 1

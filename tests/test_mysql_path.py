@@ -21,14 +21,15 @@ query($n: Int) { salesReps(first: $n) { nodes { id customers(first: 20) {
 
 
 def _add_reps_with_customers(server: MariaDBServer, *, reps: int, customers_each: int) -> None:
-    """Extra rows beyond the demo, sorting before the demo reps, so a page of 50 reps holds 50 full books."""
+    """Extra reps that sort before the demo's, so a page of 50 reps holds 50 full books."""
     now = datetime(2025, 1, 1, tzinfo=UTC).replace(tzinfo=None)
     connection = server.connect()
     try:
         with connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO sales_reps (sales_rep_id, first_name, last_name, email, active,"
-                " created_at, updated_at) VALUES (%s, 'Extra', 'Rep', 'x@rep.example', TRUE, %s, %s)",
+                " created_at, updated_at)"
+                " VALUES (%s, 'Extra', 'Rep', 'x@rep.example', TRUE, %s, %s)",
                 [(f"AR-{n:03d}", now, now) for n in range(reps)],
             )
             rows = [
@@ -118,7 +119,8 @@ def test_a_failed_event_write_rolls_back_the_change(mysql_api: Api) -> None:
         [error] = body["errors"]
         assert error["extensions"]["code"] == "INTERNAL"
         assert error["message"] == "Internal error."
-        assert "secret" not in json.dumps(body) and "INSERT" not in json.dumps(body)
+        assert "secret" not in json.dumps(body)
+        assert "INSERT" not in json.dumps(body)
         after = mysql_api.data('{ customer(id: "C-00011") { version salesRep { id } } }')
         assert after == before
     finally:
@@ -161,8 +163,10 @@ def test_memory_and_mysql_serve_identical_data(seeded_mariadb: MariaDBServer) ->
     "operation",
     [
         pytest.param('{ customer(id: "C-00001") { id } }', id="query"),
-        pytest.param('mutation { unassignCustomer(input: {customerId: "C-00001"}) '
-                     "{ __typename } }", id="mutation"),  # fmt: skip
+        pytest.param(
+            'mutation { unassignCustomer(input: {customerId: "C-00001"}) { __typename } }',
+            id="mutation",
+        ),
     ],
 )
 def test_unreachable_mysql_is_store_unavailable_not_a_500(operation: str) -> None:

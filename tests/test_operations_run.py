@@ -34,7 +34,9 @@ def test_rep_book_operation_walks_pages(api: Api) -> None:
 
 
 def test_assign_operation_then_search_sees_it(api: Api) -> None:
-    result = run(api, "AssignCustomer", {"input": {"customerId": "C-00020", "salesRepId": "SR-001"}})
+    result = run(
+        api, "AssignCustomer", {"input": {"customerId": "C-00020", "salesRepId": "SR-001"}}
+    )
     assert result["assignCustomer"] == {
         "__typename": "Customer",
         "id": "C-00020",

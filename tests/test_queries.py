@@ -208,15 +208,25 @@ def test_customers_filter(api: Api, where: dict[str, Any], predicate: Any) -> No
     [
         pytest.param("{ customers(first: 101) { totalCount } }", "first", id="over-cap"),
         pytest.param("{ customers(first: -1) { totalCount } }", "first", id="negative"),
-        pytest.param('{ salesRep(id: "SR-001") { customers(first: 1000) { totalCount } } }',
-                     "first", id="nested-over-cap"),  # fmt: skip
-        pytest.param('{ customer(id: "C-00001") { history(first: 101) { at } } }', "first",
-                     id="history-over-cap"),  # fmt: skip
-        pytest.param('{ customers(after: "bm90LWEtY3Vyc29y") { totalCount } }', "after",
-                     id="foreign-cursor"),  # fmt: skip
+        pytest.param(
+            '{ salesRep(id: "SR-001") { customers(first: 1000) { totalCount } } }',
+            "first",
+            id="nested-over-cap",
+        ),
+        pytest.param(
+            '{ customer(id: "C-00001") { history(first: 101) { at } } }',
+            "first",
+            id="history-over-cap",
+        ),
+        pytest.param(
+            '{ customers(after: "bm90LWEtY3Vyc29y") { totalCount } }', "after", id="foreign-cursor"
+        ),
         pytest.param('{ salesReps(after: "%%%") { totalCount } }', "after", id="garbage-cursor"),
-        pytest.param('{ customers(filter: {salesRepId: "x y"}) { totalCount } }',
-                     "filter.salesRepId", id="malformed-filter-id"),  # fmt: skip
+        pytest.param(
+            '{ customers(filter: {salesRepId: "x y"}) { totalCount } }',
+            "filter.salesRepId",
+            id="malformed-filter-id",
+        ),
     ],
 )
 def test_bad_page_arguments_are_clear_errors(api: Api, query: str, argument: str) -> None:
@@ -257,6 +267,6 @@ def test_history_is_newest_first_with_reps_and_statuses(api: Api) -> None:
 
 
 def test_unknown_field_is_a_validation_error(api: Api) -> None:
-    body = api.post("{ customer(id: \"C-00001\") { password } }")
+    body = api.post('{ customer(id: "C-00001") { password } }')
     [error] = body["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

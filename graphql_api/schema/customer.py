@@ -20,7 +20,7 @@ _SalesRep = Annotated["SalesRep", strawberry.lazy("graphql_api.schema.sales_rep"
 
 
 async def _sales_rep(info: Info, sales_rep_id: str | None) -> SalesRep | None:
-    from graphql_api.schema.sales_rep import SalesRep  # noqa: PLC0415 - the types refer to each other
+    from graphql_api.schema.sales_rep import SalesRep
 
     if sales_rep_id is None:
         return None

@@ -1,15 +1,17 @@
-"""GraphQL enums, registered from the records' enums so there is one definition."""
+"""GraphQL enums: the records' own enums, registered with strawberry.
+
+One definition serves stores and schema; registering here (at import, which
+opens nothing) adds the GraphQL names and descriptions.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from graphql_api.stores import records
+from graphql_api.stores.records import CustomerEventKind, CustomerStatus, DataSource
 
-DataSource = strawberry.enum(
-    records.DataSource, description="The store that served an object."
-)
-CustomerStatus = strawberry.enum(records.CustomerStatus, description="Where a customer stands.")
-CustomerEventKind = strawberry.enum(
-    records.CustomerEventKind, description="What a change in a customer's history did."
-)
+strawberry.enum(DataSource, description="The store that served an object.")
+strawberry.enum(CustomerStatus, description="Where a customer stands.")
+strawberry.enum(CustomerEventKind, description="What a change in a customer's history did.")
+
+__all__ = ["CustomerEventKind", "CustomerStatus", "DataSource"]

@@ -4,6 +4,7 @@ write is one transaction in the writer store, recorded in the customer's history
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 import strawberry
 
@@ -109,8 +110,7 @@ async def _customer_result(
     try:
         record = await write()
     except ExpectedFailure as failure:
-        assert isinstance(failure, GraphqlApiError)
-        return user_error(failure)
+        return user_error(cast(GraphqlApiError, failure))
     info.context.loaders.forget_customer(record)
     return Customer.from_record(record)
 

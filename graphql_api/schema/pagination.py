@@ -39,9 +39,7 @@ def page_size(first: int | None, *, max_page_size: int) -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
     if not 0 <= first <= max_page_size:
-        raise UserInputError(
-            "first", f"first must be between 0 and {max_page_size}, got {first}"
-        )
+        raise UserInputError("first", f"first must be between 0 and {max_page_size}, got {first}")
     return first
 
 

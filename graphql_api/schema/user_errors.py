@@ -53,7 +53,9 @@ def user_error(
     failure: errors.GraphqlApiError,
 ) -> NotFoundError | ValidationError | VersionConflictError | AlreadyExistsError:
     if isinstance(failure, errors.NotFoundError):
-        return NotFoundError(code="NOT_FOUND", message=failure.message, id=strawberry.ID(failure.id))
+        return NotFoundError(
+            code="NOT_FOUND", message=failure.message, id=strawberry.ID(failure.id)
+        )
     if isinstance(failure, errors.ValidationFailedError):
         return ValidationError(code="VALIDATION", message=failure.message, field=failure.field)
     if isinstance(failure, errors.VersionConflictError):

@@ -157,7 +157,9 @@ class MemoryStore:
                 source=DataSource.MEMORY,
             )
             self._last_event_id += 1
-            event = changes.created_event(customer, actor=actor, event_id=self._last_event_id, at=at)
+            event = changes.created_event(
+                customer, actor=actor, event_id=self._last_event_id, at=at
+            )
             self._customers[record.id] = record
             self._events[record.id] = [event]
             return record

@@ -14,10 +14,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from asyncmy import errors as driver_errors  # type: ignore[attr-defined]
-from asyncmy.connection import Connection  # type: ignore[attr-defined]
-from asyncmy.cursors import Cursor  # type: ignore[attr-defined]
-from asyncmy.pool import Pool  # type: ignore[attr-defined]
+from asyncmy import errors as driver_errors
+from asyncmy.connection import Connection
+from asyncmy.cursors import Cursor
+from asyncmy.pool import Pool
 
 from graphql_api.errors import AlreadyExistsError, NotFoundError, StoreFailedError
 from graphql_api.stores import changes
@@ -54,6 +54,7 @@ def _is_outage(error: Exception) -> bool:
         return True
     code = error.args[0] if error.args and isinstance(error.args[0], int) else None
     return code is not None and (2000 <= code < 3000 or code in _UNAVAILABLE_SERVER_ERRORS)
+
 
 _REP_COLUMNS = (
     "sales_rep_id, first_name, last_name, email, phone, region, active, created_at, updated_at"
@@ -310,7 +311,9 @@ class MySQLStore:
         else:
             # A cursor past the last item leaves no row to carry the count.
             total = await self._count(count_sql)
-        return Page(items=[to_record(row) for row in kept], has_next_page=has_next, total_count=total)
+        return Page(
+            items=[to_record(row) for row in kept], has_next_page=has_next, total_count=total
+        )
 
     async def _count(self, count_sql: tuple[str, list[object]] | None) -> int:
         if count_sql is None:
