@@ -86,19 +86,20 @@ class UpdateCustomerInput:
     country: str | None = strawberry.UNSET
 
 
+_ChangeInput = (
+    AssignCustomerInput | UnassignCustomerInput | UpdateCustomerStatusInput | UpdateCustomerInput
+)
+
+
 def _change(
-    info: Info,
-    *,
-    customer_id: str,
-    expected_version: int | None,
-    note: str | None = None,
-    fields: dict[str, str | None] | None = None,
+    info: Info, input: _ChangeInput, fields: dict[str, str | None] | None = None
 ) -> CustomerChange:
+    """The checked change an input asks for, by the request's actor."""
     return CustomerChange(
-        customer_id=validation.check_id("customerId", customer_id),
+        customer_id=validation.check_id("customerId", input.customer_id),
         actor=info.context.actor,
-        expected_version=validation.check_expected_version(expected_version),
-        note=validation.check_note(note),
+        expected_version=validation.check_expected_version(input.expected_version),
+        note=validation.check_note(getattr(input, "note", None)),
         fields=fields or {},
     )
 
@@ -120,12 +121,7 @@ class Mutation:
     @strawberry.mutation(description="Give a customer to an active sales rep.")
     async def assign_customer(self, info: Info, input: AssignCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
-            change = _change(
-                info,
-                customer_id=input.customer_id,
-                expected_version=input.expected_version,
-                note=input.note,
-            )
+            change = _change(info, input)
             rep_id = validation.check_id("salesRepId", input.sales_rep_id)
             return await info.context.writer.assign_customer(change=change, sales_rep_id=rep_id)
 
@@ -134,12 +130,7 @@ class Mutation:
     @strawberry.mutation(description="Take a customer away from its sales rep.")
     async def unassign_customer(self, info: Info, input: UnassignCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
-            change = _change(
-                info,
-                customer_id=input.customer_id,
-                expected_version=input.expected_version,
-                note=input.note,
-            )
+            change = _change(info, input)
             return await info.context.writer.unassign_customer(change=change)
 
         return await _customer_result(info, write)
@@ -149,12 +140,7 @@ class Mutation:
         self, info: Info, input: UpdateCustomerStatusInput
     ) -> CustomerResult:
         async def write() -> CustomerRecord:
-            change = _change(
-                info,
-                customer_id=input.customer_id,
-                expected_version=input.expected_version,
-                note=input.note,
-            )
+            change = _change(info, input)
             return await info.context.writer.update_customer_status(
                 change=change, status=input.status
             )
@@ -192,12 +178,7 @@ class Mutation:
                 for name, record_name in _TEXT_FIELDS.items()
                 if getattr(input, record_name) is not strawberry.UNSET
             }
-            change = _change(
-                info,
-                customer_id=input.customer_id,
-                expected_version=input.expected_version,
-                fields=fields,
-            )
+            change = _change(info, input, fields)
             return await info.context.writer.update_customer(change=change)
 
         return await _customer_result(info, write)
