@@ -69,3 +69,29 @@ CREATE TABLE IF NOT EXISTS customer_events (
     -- A customer's history, newest first.
     KEY customer_events_by_customer (customer_id, event_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+-- Changes waiting to be copied to the DynamoDB fallback, written in the same
+-- transaction as the change itself (see graphql_api/outbox/). One row per change;
+-- the relay copies the customer's current state (guarded by its version) and
+-- the event, then deletes the row. Rows exist only while MySQL has a fallback.
+CREATE TABLE IF NOT EXISTS outbox (
+    outbox_id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+    customer_id       VARCHAR(20)     NOT NULL,
+    customer_version  INT UNSIGNED    NOT NULL,
+    event_id          BIGINT UNSIGNED NOT NULL,
+    created_at        DATETIME(6)     NOT NULL,
+    PRIMARY KEY (outbox_id),
+    KEY outbox_by_customer (customer_id, outbox_id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+-- Where an interrupted migration continues: one row per (migration, phase, segment).
+CREATE TABLE IF NOT EXISTS migration_checkpoints (
+    migration    VARCHAR(40)  NOT NULL,
+    phase        VARCHAR(20)  NOT NULL,
+    segment      INT UNSIGNED NOT NULL,
+    segments     INT UNSIGNED NOT NULL,
+    position     TEXT         NULL,
+    done         BOOLEAN      NOT NULL DEFAULT FALSE,
+    updated_at   DATETIME(6)  NOT NULL,
+    PRIMARY KEY (migration, phase, segment)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

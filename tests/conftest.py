@@ -21,7 +21,7 @@ from graphql_api.sqlfiles import SEED_FILE_NAME, split_statements, sql_dir
 from tests.servers.app_server import AppServer, GraphQLClient
 from tests.servers.mariadb import MariaDBServer
 
-_TABLES = ("customer_events", "customers", "sales_reps")
+_TABLES = ("outbox", "migration_checkpoints", "customer_events", "customers", "sales_reps")
 
 
 def mysql_env(server: MariaDBServer, **extra: str) -> dict[str, str]:

@@ -162,10 +162,14 @@ def _split_page(rows: list[Row], first: int) -> tuple[list[Row], bool]:
 
 
 class MySQLStore:
-    def __init__(self, pool: Pool, *, timeout_s: float, name: str = "mysql") -> None:
+    def __init__(
+        self, pool: Pool, *, timeout_s: float, name: str = "mysql", outbox: bool = False
+    ) -> None:
         self._pool = pool
         self._timeout_s = timeout_s
         self._name = name
+        # With a fallback store to keep fresh, every change also leaves an outbox row.
+        self._outbox = outbox
 
     @property
     def source(self) -> DataSource:
@@ -375,6 +379,7 @@ class MySQLStore:
                 raise
             event = changes.created_event(customer, actor=actor, event_id=0, at=at)
             await self._insert_event(cursor, event)
+            await self._insert_outbox(cursor, customer.id, version=1, at=at)
         return CustomerRecord(
             id=customer.id, name=customer.name, contact_person=customer.contact_person,
             email=customer.email, phone=customer.phone, address=customer.address,
@@ -433,7 +438,20 @@ class MySQLStore:
                 [*values, _naive_utc(at), change.customer_id],
             )
             await self._insert_event(cursor, changes.event_for(plan, change, event_id=0, at=at))
+            await self._insert_outbox(cursor, customer.id, version=customer.version + 1, at=at)
         return changes.apply_change(customer, plan, at=at)
+
+    async def _insert_outbox(
+        self, cursor: Cursor, customer_id: str, *, version: int, at: datetime
+    ) -> None:
+        if not self._outbox:
+            return
+        # LAST_INSERT_ID() is the event row this transaction has just written.
+        await cursor.execute(
+            "INSERT INTO outbox (customer_id, customer_version, event_id, created_at)"
+            " VALUES (%s, %s, LAST_INSERT_ID(), %s)",
+            [customer_id, version, _naive_utc(at)],
+        )
 
     @staticmethod
     async def _rep_for_share(cursor: Cursor, sales_rep_id: str) -> SalesRepRecord | None:
