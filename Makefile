@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck unit mariadb schema seed-sql clean
+.PHONY: run test lint typecheck unit mariadb graphiql chromium schema seed-sql clean
 
 # The service's pinned dependencies, then the package itself (editable, so sql/ is found).
 $(BIN)/.service-installed: requirements.lock pyproject.toml
@@ -19,7 +19,28 @@ $(BIN)/.dev-installed: $(BIN)/.service-installed requirements-dev.lock
 	$(BIN)/pip install --quiet -r requirements-dev.lock
 	touch $@
 
-run: $(BIN)/.service-installed
+# GraphiQL from the pinned npm packages (graphiql/package-lock.json), bundled into
+# graphiql/dist, which the server serves itself. Install scripts are skipped: esbuild
+# finds its binary in its platform package, and nothing else needs one.
+GRAPHIQL_BUILT := graphiql/dist/graphiql.js
+$(GRAPHIQL_BUILT): graphiql/package.json graphiql/package-lock.json graphiql/build.mjs $(wildcard graphiql/src/*)
+	cd graphiql && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd graphiql && npm run --silent build
+	touch $@
+
+graphiql: $(GRAPHIQL_BUILT)
+
+# The browser test drives Debian's Chromium (no browser download).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser test needs Debian's chromium package: apt-get install chromium" >&2; \
+	    exit 1; \
+	  fi; }
+
+run: $(BIN)/.service-installed $(GRAPHIQL_BUILT)
 	$(BIN)/graphql-api serve --host $(HOST) --port $(PORT)
 
 # The tests start a throwaway MariaDB; make sure its server binary is on the machine.
@@ -33,7 +54,7 @@ lint: $(BIN)/.dev-installed
 typecheck: $(BIN)/.dev-installed
 	$(BIN)/mypy graphql_api tests
 
-unit: $(BIN)/.dev-installed mariadb
+unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) chromium
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -46,4 +67,4 @@ seed-sql: $(BIN)/.service-installed
 	$(BIN)/graphql-api db seed-sql > sql/020_demo_seed.sql
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache graphiql/dist graphiql/node_modules

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from graphql_api.context import Context
+from graphql_api.graphiql import graphiql_routes, with_graphiql
 from graphql_api.loaders import create_loaders
 from graphql_api.resources import Resources, open_resources
 from graphql_api.schema import build_schema
@@ -32,7 +33,8 @@ def request_id_of(request: Request) -> str:
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql" if settings.graphiql else None)
+        # No strawberry page: it loads GraphiQL from a CDN. graphql_api.graphiql serves ours.
+        super().__init__(build_schema(), graphql_ide=None)
         self._settings = settings
 
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
@@ -64,7 +66,12 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(settings), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                with_graphiql(GraphQLEndpoint(settings), enabled=settings.graphiql),
+                methods=["GET", "POST"],
+            ),
+            *graphiql_routes(enabled=settings.graphiql),
             Route("/healthz", _healthz),
             Route("/", _home),
         ],
