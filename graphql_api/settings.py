@@ -21,6 +21,7 @@ class Environment(enum.Enum):
 
 class StoreKind(enum.Enum):
     MYSQL = "mysql"
+    DYNAMODB = "dynamodb"
     MEMORY = "memory"
 
 
@@ -34,6 +35,38 @@ class MySQLSettings:
     pool_size: int
     connect_timeout_s: float
     query_timeout_s: float
+    # Queries go here when set (RDS_READER_ENDPOINT); mutations always use `host`.
+    reader_host: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DynamoDBSettings:
+    table: str
+    region: str
+    # A local or test endpoint; None means the region's AWS endpoint.
+    endpoint_url: str | None
+    # Each DynamoDB call, connection included, is bounded by this.
+    timeout_s: float
+    # Explicit keys when given; otherwise the AWS default chain (role, profile).
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_access_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ResilienceSettings:
+    """Bounded retries and a circuit breaker per store (see stores/chain.py)."""
+
+    # Attempts in all for one read on one store before the next store answers.
+    attempts_per_store: int = 3
+    # Full-jitter backoff: sleep uniform(0, min(max, base * 2**retry)).
+    retry_base_delay_s: float = 0.05
+    retry_max_delay_s: float = 0.5
+    # Consecutive failures that open a store's breaker, and how long it stays open.
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_s: float = 5.0
+    # No GraphQL request runs longer than this.
+    request_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +77,8 @@ class Settings:
     max_page_size: int
     graphiql: bool
     log_level: str
+    dynamodb: DynamoDBSettings | None = None
+    resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
 
     @property
     def is_production(self) -> bool:
@@ -131,20 +166,102 @@ def _mysql_settings(read: _Reader) -> MySQLSettings:
             "GRAPHQL_API_MYSQL_CONNECT_TIMEOUT", 5.0, low=0.1, high=120.0
         ),
         query_timeout_s=read.seconds("GRAPHQL_API_MYSQL_QUERY_TIMEOUT", 5.0, low=0.1, high=300.0),
+        reader_host=read.text("RDS_READER_ENDPOINT"),
     )
 
 
-def _store_order(read: _Reader) -> tuple[StoreKind, ...]:
+def _endpoint_url(read: _Reader) -> str | None:
+    url = read.text("DYNAMODB_ENDPOINT_URL")
+    if url is None:
+        return None
+    scheme, _, rest = url.partition("://")
+    if scheme not in {"http", "https"} or not rest or any(c.isspace() for c in url):
+        raise ConfigError("DYNAMODB_ENDPOINT_URL", f"expected an http(s) URL, got {url!r}")
+    return url
+
+
+def dynamodb_settings(env: Mapping[str, str]) -> DynamoDBSettings:
+    """DynamoDB settings alone, for the `dynamodb` commands and the store."""
+    read = _Reader(env)
+    why = "when the dynamodb store is used"
+    return DynamoDBSettings(
+        table=read.required("DYNAMODB_TABLE", why),
+        region=read.text("AWS_REGION") or read.required("AWS_DEFAULT_REGION", why),
+        endpoint_url=_endpoint_url(read),
+        timeout_s=read.seconds("GRAPHQL_API_DYNAMODB_TIMEOUT", 3.0, low=0.1, high=120.0),
+        access_key_id=read.text("AWS_ACCESS_KEY_ID"),
+        secret_access_key=read.text("AWS_SECRET_ACCESS_KEY"),
+        session_token=read.text("AWS_SESSION_TOKEN"),
+    )
+
+
+def _resilience_settings(read: _Reader) -> ResilienceSettings:
+    default = ResilienceSettings()
+    base = read.seconds("GRAPHQL_API_RETRY_BASE_DELAY", default.retry_base_delay_s, low=0, high=10)
+    cap = read.seconds("GRAPHQL_API_RETRY_MAX_DELAY", default.retry_max_delay_s, low=0, high=60)
+    if cap < base:
+        raise ConfigError(
+            "GRAPHQL_API_RETRY_MAX_DELAY",
+            f"must not be below GRAPHQL_API_RETRY_BASE_DELAY ({base}), got {cap}",
+        )
+    return ResilienceSettings(
+        attempts_per_store=read.integer(
+            "GRAPHQL_API_STORE_ATTEMPTS", default.attempts_per_store, low=1, high=10
+        ),
+        retry_base_delay_s=base,
+        retry_max_delay_s=cap,
+        breaker_failure_threshold=read.integer(
+            "GRAPHQL_API_BREAKER_FAILURES", default.breaker_failure_threshold, low=1, high=1000
+        ),
+        breaker_cooldown_s=read.seconds(
+            "GRAPHQL_API_BREAKER_COOLDOWN", default.breaker_cooldown_s, low=0.01, high=600
+        ),
+        request_timeout_s=read.seconds(
+            "GRAPHQL_API_REQUEST_TIMEOUT", default.request_timeout_s, low=0.1, high=600
+        ),
+    )
+
+
+def _implied_store_order(read: _Reader) -> tuple[StoreKind, ...]:
+    """MySQL when RDS_ENDPOINT is set, then DynamoDB when DYNAMODB_TABLE is set."""
+    kinds = []
+    if read.text("RDS_ENDPOINT"):
+        kinds.append(StoreKind.MYSQL)
+    if read.text("DYNAMODB_TABLE"):
+        kinds.append(StoreKind.DYNAMODB)
+    return tuple(kinds) or (StoreKind.MEMORY,)
+
+
+def _store_order(read: _Reader, environment: Environment) -> tuple[StoreKind, ...]:
     """The configured order, else what the environment implies.
 
     STUDENT_MODE (accounts without AWS access) means the in-memory store only.
-    The in-memory store is never appended as a fallback behind a real store.
+    The in-memory store is never combined with a real store, so it cannot
+    become a silent fallback, and production serves it only when
+    GRAPHQL_API_STORES names it.
     """
-    if read.flag("STUDENT_MODE", False):
-        return (StoreKind.MEMORY,)
     configured = read.text("GRAPHQL_API_STORES")
-    if configured is None:
-        return (StoreKind.MYSQL,) if read.text("RDS_ENDPOINT") else (StoreKind.MEMORY,)
+    if read.flag("STUDENT_MODE", False):
+        kinds: tuple[StoreKind, ...] = (StoreKind.MEMORY,)
+    elif configured is None:
+        kinds = _implied_store_order(read)
+    else:
+        kinds = _configured_store_order(configured)
+    if StoreKind.MEMORY in kinds and len(kinds) > 1:
+        raise ConfigError(
+            "GRAPHQL_API_STORES", "the in-memory store cannot be combined with other stores"
+        )
+    named = configured is not None and configured.strip().lower() == StoreKind.MEMORY.value
+    if kinds == (StoreKind.MEMORY,) and environment is Environment.PRODUCTION and not named:
+        raise ConfigError(
+            "GRAPHQL_API_STORES",
+            "production refuses the in-memory demo store unless GRAPHQL_API_STORES=memory"
+            " names it; configure RDS_ENDPOINT and/or DYNAMODB_TABLE",
+        )
+    return kinds
+
+
+def _configured_store_order(configured: str) -> tuple[StoreKind, ...]:
     names = [name.strip().lower() for name in configured.split(",") if name.strip()]
     kinds: list[StoreKind] = []
     for name in names:
@@ -167,8 +284,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     read = _Reader(env)
     environment = read.choice("GRAPHQL_API_ENV", Environment, Environment.DEVELOPMENT)
     assert isinstance(environment, Environment)
-    stores = _store_order(read)
+    stores = _store_order(read, environment)
     mysql = _mysql_settings(read) if StoreKind.MYSQL in stores else None
+    dynamodb = dynamodb_settings(env) if StoreKind.DYNAMODB in stores else None
     log_level = (read.text("GRAPHQL_API_LOG_LEVEL", "INFO") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("GRAPHQL_API_LOG_LEVEL", f"unknown level {log_level!r}")
@@ -179,4 +297,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_page_size=read.integer("GRAPHQL_API_MAX_PAGE_SIZE", 100, low=1, high=10_000),
         graphiql=read.flag("GRAPHQL_API_GRAPHIQL", environment is Environment.DEVELOPMENT),
         log_level=log_level,
+        dynamodb=dynamodb,
+        resilience=_resilience_settings(read),
     )
