@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import strawberry
 
 from graphql_api.loaders import Loaders
 from graphql_api.settings import Settings
 from graphql_api.stores.protocol import Store
+from graphql_api.stores.usage import StoreUsage
 
 
 @dataclass(slots=True)
@@ -20,6 +21,8 @@ class Context:
     request_id: str
     # Who acts, for the audit trail; None while authentication is off.
     actor: str | None = None
+    # Which stores served this request; the store chain fills it, `extensions` report it.
+    store_usage: StoreUsage = field(default_factory=StoreUsage)
 
 
 Info = strawberry.Info[Context, None]

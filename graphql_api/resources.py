@@ -7,17 +7,33 @@ import time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
+import aioboto3
 import asyncmy
+from aiobotocore.config import AioConfig
 from asyncmy.pool import Pool
 
 from graphql_api.demo import demo_data
-from graphql_api.settings import MySQLSettings, Settings, StoreKind
+from graphql_api.settings import (
+    DynamoDBSettings,
+    MySQLSettings,
+    ResilienceSettings,
+    Settings,
+    StoreKind,
+)
+from graphql_api.stores.breaker import CircuitBreaker
+from graphql_api.stores.chain import FallbackChain, RetryPolicy, StoreSlot
+from graphql_api.stores.dynamodb import DynamoDBStore
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
 from graphql_api.stores.protocol import Store
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb.client import DynamoDBClient
 
 log = logging.getLogger("graphql_api.resources")
 
@@ -30,9 +46,17 @@ _SESSION_SETUP = (
 
 @dataclass
 class Resources:
-    reader: Store
-    writer: Store
+    # Reads fall back along the chain; writes go to its primary only.
+    stores: FallbackChain
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def reader(self) -> FallbackChain:
+        return self.stores
+
+    @property
+    def writer(self) -> FallbackChain:
+        return self.stores
 
     async def aclose(self) -> None:
         while self._closers:
@@ -63,27 +87,110 @@ async def close_mysql_pool(pool: Pool) -> None:
     await pool.wait_closed()
 
 
+@asynccontextmanager
+async def dynamodb_client(dynamodb: DynamoDBSettings) -> AsyncIterator[DynamoDBClient]:
+    """A DynamoDB client; closed (its HTTP pool too) when the block ends."""
+    session = aioboto3.Session(
+        aws_access_key_id=dynamodb.access_key_id,
+        aws_secret_access_key=dynamodb.secret_access_key,
+        aws_session_token=dynamodb.session_token,
+        region_name=dynamodb.region,
+    )
+    config = AioConfig(
+        connect_timeout=dynamodb.timeout_s,
+        read_timeout=dynamodb.timeout_s,
+        # The chain retries with its own budget and breaker; botocore's retries
+        # inside each attempt would multiply the latency during an outage.
+        retries={"total_max_attempts": 1},
+        max_pool_connections=50,
+    )
+    async with session.client(
+        "dynamodb", endpoint_url=dynamodb.endpoint_url, config=config
+    ) as client:
+        yield client
+
+
 def memory_store() -> MemoryStore:
     data = demo_data()
     return MemoryStore(sales_reps=data.sales_reps, customers=data.customers, events=data.events)
 
 
-async def open_resources(settings: Settings) -> Resources:
-    primary = settings.stores[0]
-    if primary is StoreKind.MEMORY:
-        log.info("serving the in-memory demo store (source MEMORY)")
-        store: Store = memory_store()
-        return Resources(reader=store, writer=store)
-    assert settings.mysql is not None
-    pool = await open_mysql_pool(settings.mysql)
-    mysql_store = MySQLStore(pool, timeout_s=settings.mysql.query_timeout_s)
+def _slot(name: str, store: Store, resilience: ResilienceSettings) -> StoreSlot:
+    breaker = CircuitBreaker(
+        failure_threshold=resilience.breaker_failure_threshold,
+        cooldown_s=resilience.breaker_cooldown_s,
+    )
+    return StoreSlot(name=name, store=store, breaker=breaker)
+
+
+async def _mysql_slots(
+    mysql: MySQLSettings, resilience: ResilienceSettings, stack: AsyncExitStack
+) -> tuple[StoreSlot, StoreSlot]:
+    """The slot queries read from and the writer's slot: one and the same
+    without a reader endpoint, so reads and writes share one breaker."""
+    pool = await open_mysql_pool(mysql)
+    stack.push_async_callback(close_mysql_pool, pool)
+    writer = _slot("mysql", MySQLStore(pool, timeout_s=mysql.query_timeout_s), resilience)
     log.info(
-        "serving MySQL at %s:%d/%s (pool of %d)",
-        settings.mysql.host,
-        settings.mysql.port,
-        settings.mysql.database,
-        settings.mysql.pool_size,
+        "MySQL writer at %s:%d/%s (pool of %d)",
+        mysql.host,
+        mysql.port,
+        mysql.database,
+        mysql.pool_size,
     )
-    return Resources(
-        reader=mysql_store, writer=mysql_store, _closers=[lambda: close_mysql_pool(pool)]
+    if mysql.reader_host is None:
+        return writer, writer
+    reader_pool = await open_mysql_pool(replace(mysql, host=mysql.reader_host))
+    stack.push_async_callback(close_mysql_pool, reader_pool)
+    name = "mysql-reader"
+    store = MySQLStore(reader_pool, timeout_s=mysql.query_timeout_s, name=name)
+    log.info("MySQL reader at %s:%d", mysql.reader_host, mysql.port)
+    return _slot(name, store, resilience), writer
+
+
+async def _open_slots(
+    settings: Settings, stack: AsyncExitStack
+) -> tuple[list[StoreSlot], StoreSlot | None]:
+    readers: list[StoreSlot] = []
+    writer: StoreSlot | None = None
+    resilience = settings.resilience
+    for position, kind in enumerate(settings.stores):
+        if kind is StoreKind.MEMORY:
+            log.info("serving the in-memory demo store (source MEMORY)")
+            reader = writer = _slot("memory", memory_store(), resilience)
+        elif kind is StoreKind.MYSQL:
+            assert settings.mysql is not None
+            reader, mysql_writer = await _mysql_slots(settings.mysql, resilience, stack)
+            # Only the primary takes writes; a MySQL behind another store never does.
+            writer = mysql_writer if position == 0 else writer
+        else:
+            assert settings.dynamodb is not None
+            client = await stack.enter_async_context(dynamodb_client(settings.dynamodb))
+            store = DynamoDBStore(
+                client, table=settings.dynamodb.table, timeout_s=settings.dynamodb.timeout_s
+            )
+            reader = _slot("dynamodb", store, resilience)
+            log.info("DynamoDB table %s in %s", settings.dynamodb.table, settings.dynamodb.region)
+        readers.append(reader)
+    return readers, writer
+
+
+async def open_resources(settings: Settings) -> Resources:
+    stack = AsyncExitStack()
+    try:
+        readers, writer = await _open_slots(settings, stack)
+    except BaseException:
+        await stack.aclose()
+        raise
+    resilience = settings.resilience
+    chain = FallbackChain(
+        readers=readers,
+        writer=writer,
+        policy=RetryPolicy(
+            attempts=resilience.attempts_per_store,
+            base_delay_s=resilience.retry_base_delay_s,
+            max_delay_s=resilience.retry_max_delay_s,
+        ),
     )
+    log.info("reading from %s", " then ".join(slot.name for slot in readers))
+    return Resources(stores=chain, _closers=[stack.aclose])

@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 from graphql_api.schema.error_shaping import ErrorShaping
 from graphql_api.schema.mutations import Mutation
 from graphql_api.schema.queries import Query
+from graphql_api.schema.source_report import SourceReport
 
 
 class _Schema(strawberry.Schema):
@@ -23,7 +24,7 @@ class _Schema(strawberry.Schema):
 
 
 def build_schema(**_: Any) -> strawberry.Schema:
-    return _Schema(query=Query, mutation=Mutation, extensions=[ErrorShaping])
+    return _Schema(query=Query, mutation=Mutation, extensions=[ErrorShaping, SourceReport])
 
 
 def schema_sdl() -> str:
