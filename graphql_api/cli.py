@@ -1,4 +1,4 @@
-"""The `graphql-api` command: serve, export-schema, db init, db seed-sql."""
+"""The `graphql-api` command: serve, export-schema, db init, db seed-sql, dynamodb."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphql_api.errors import ConfigError
+from graphql_api.errors import ConfigError, GraphqlApiError
 from graphql_api.settings import Settings, load_settings
 
 log = logging.getLogger("graphql_api.cli")
@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     init = db.add_parser("init", help="apply sql/ to the configured MySQL (idempotent)")
     init.add_argument("--seed", action="store_true", help="also load the demo rows")
     db.add_parser("seed-sql", help="print the demo rows as SQL (sql/020_demo_seed.sql)")
+
+    dynamodb = commands.add_parser("dynamodb", help="the DynamoDB table").add_subparsers(
+        dest="dynamodb_command", required=True
+    )
+    dynamodb.add_parser("create-table", help="create DYNAMODB_TABLE (idempotent)")
+    dynamodb.add_parser("load-demo", help="write the demo rows into DYNAMODB_TABLE")
     return parser
 
 
@@ -87,6 +93,33 @@ def _db(args: argparse.Namespace) -> None:
         print(f"applied {path.name}: {count} statements")
 
 
+def _dynamodb(args: argparse.Namespace) -> None:
+    from graphql_api import dynamodb_admin
+    from graphql_api.demo import demo_data
+    from graphql_api.resources import dynamodb_client
+    from graphql_api.settings import dynamodb_settings
+
+    try:
+        settings = dynamodb_settings(os.environ)
+    except ConfigError as error:
+        sys.exit(f"graphql-api: configuration error: {error}")
+
+    async def run() -> str:
+        async with dynamodb_client(settings) as client:
+            if args.dynamodb_command == "create-table":
+                created = await dynamodb_admin.create_table(client, table=settings.table)
+                return f"table {settings.table}: {'created' if created else 'already exists'}"
+            rows = dynamodb_admin.demo_items(demo_data())
+            count = await dynamodb_admin.put_items(client, table=settings.table, rows=rows)
+            return f"table {settings.table}: wrote {count} demo items"
+
+    try:
+        print(asyncio.run(run()))
+    except GraphqlApiError as error:
+        sys.exit(f"graphql-api: {error}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    {"serve": _serve, "export-schema": _export_schema, "db": _db}[args.command](args)
+    commands = {"serve": _serve, "export-schema": _export_schema, "db": _db, "dynamodb": _dynamodb}
+    commands[args.command](args)
