@@ -1,7 +1,9 @@
-"""Real servers for the tests: a throwaway MariaDB and the app on a real port.
+"""Real servers for the tests: a throwaway MariaDB, moto (DynamoDB) and the app on a real port.
 
 Every behavioural test takes the `api` fixture and runs once per store
 (memory and MySQL), so the in-memory demo cannot drift from the real thing.
+Tests marked `read_only` also run against a DynamoDB-only API, which takes no
+writes; the marker is opt-in so a mutation test never lands there by default.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from typing import Any
 
 import pytest
 
+from graphql_api import dynamodb_admin
 from graphql_api.app import create_app
 from graphql_api.db_init import apply_sql_files
-from graphql_api.settings import load_settings
+from graphql_api.demo import demo_data
+from graphql_api.resources import dynamodb_client
+from graphql_api.settings import dynamodb_settings, load_settings
 from graphql_api.sqlfiles import SEED_FILE_NAME, split_statements, sql_dir
 from tests.servers.app_server import AppServer, GraphQLClient
 from tests.servers.mariadb import MariaDBServer
+from tests.servers.moto_server import MotoServer
 
 _TABLES = ("outbox", "migration_checkpoints", "customer_events", "customers", "sales_reps")
 
@@ -33,6 +39,47 @@ def mysql_env(server: MariaDBServer, **extra: str) -> dict[str, str]:
         "RDS_DATABASE": server.database,
         **extra,
     }
+
+
+DYNAMODB_TABLE = "salepoint"
+
+
+def dynamodb_env(moto: MotoServer, **extra: str) -> dict[str, str]:
+    # Explicit keys: moto accepts any, and the AWS default credential chain
+    # (which could try the instance metadata address) is never consulted.
+    return {
+        "DYNAMODB_TABLE": DYNAMODB_TABLE,
+        "AWS_REGION": "us-east-1",
+        "DYNAMODB_ENDPOINT_URL": moto.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        **extra,
+    }
+
+
+async def _load_dynamodb(env: dict[str, str]) -> None:
+    settings = dynamodb_settings(env)
+    async with dynamodb_client(settings) as client:
+        await dynamodb_admin.create_table(client, table=settings.table)
+        rows = dynamodb_admin.demo_items(demo_data())
+        await dynamodb_admin.put_items(client, table=settings.table, rows=rows)
+
+
+def load_dynamodb(moto: MotoServer) -> None:
+    """The table and the demo rows, as `graphql-api dynamodb create-table/load-demo` make them."""
+    asyncio.run(_load_dynamodb(dynamodb_env(moto)))
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto with the demo rows. Read-only for tests: nothing writes to DynamoDB."""
+    server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
+    server.start()
+    try:
+        load_dynamodb(server)
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -109,12 +156,23 @@ def serve(env: dict[str, str]) -> AppServer:
     return AppServer(create_app(load_settings(env)))
 
 
-@pytest.fixture(params=["memory", "mysql"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "api" in metafunc.fixturenames:
+        stores = ["memory", "mysql"]
+        if metafunc.definition.get_closest_marker("read_only"):
+            stores.append("dynamodb")
+        metafunc.parametrize("api", stores, indirect=True)
+
+
+@pytest.fixture
 def api(request: pytest.FixtureRequest) -> Iterator[Api]:
+    """The app on one store; the stores come from pytest_generate_tests."""
     server: MariaDBServer | None = None
     if request.param == "mysql":
         server = request.getfixturevalue("seeded_mariadb")
         env = mysql_env(server)
+    elif request.param == "dynamodb":
+        env = dynamodb_env(request.getfixturevalue("moto"), GRAPHQL_API_STORES="dynamodb")
     else:
         env = {}
     with serve(env) as app:

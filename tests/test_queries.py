@@ -10,6 +10,9 @@ from graphql_api.demo import demo_data
 from graphql_api.stores.records import CustomerStatus
 from tests.conftest import Api
 
+# Reads only, so DynamoDB (a read-only store here) answers them too.
+pytestmark = pytest.mark.read_only
+
 DEMO = demo_data()
 CUSTOMER_FIELDS = """
   id name contactPerson email phone address city state zipCode country status version
