@@ -1,0 +1,325 @@
+"""The fallback chain against real processes: MariaDB killed, stalled, both stores down.
+
+The app serves MySQL then DynamoDB (the order RDS_ENDPOINT + DYNAMODB_TABLE
+imply). Assertions are on sources, `extensions`, the chain's counters and
+breaker state, never on timings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from graphql_api.app import create_app
+from graphql_api.demo import demo_data
+from graphql_api.resources import dynamodb_client
+from graphql_api.settings import dynamodb_settings, load_settings
+from graphql_api.stores import dynamodb_items
+from graphql_api.stores.breaker import BreakerState
+from graphql_api.stores.chain import ChainStats
+from tests.conftest import dynamodb_env, load_dynamodb, mysql_env
+from tests.servers.app_server import AppServer, GraphQLClient
+from tests.servers.mariadb import MariaDBServer
+from tests.servers.moto_server import MotoServer
+
+DEMO = demo_data()
+CUSTOMER = DEMO.customers[0]
+READ = """
+query($id: ID!) { customer(id: $id) { id source version salesRep { id source } } }
+"""
+ASSIGN = """
+mutation($input: AssignCustomerInput!) { assignCustomer(input: $input) {
+  __typename ... on Customer { id version source } } }
+"""
+RECOVERY_DEADLINE_S = 10.0
+
+
+@dataclass
+class ChainApi:
+    app: Starlette
+    client: GraphQLClient
+
+    def stats(self) -> ChainStats:
+        stats: ChainStats = self.app.state.resources.stores.stats()
+        return stats
+
+    def read(self, customer_id: str = CUSTOMER.id) -> dict[str, Any]:
+        return self.client.post(READ, {"id": customer_id})
+
+    def read_source(self) -> str:
+        body = self.read()
+        assert "errors" not in body, body["errors"]
+        customer = body["data"]["customer"]
+        assert customer["salesRep"]["source"] == customer["source"]
+        source: str = customer["source"]
+        return source
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[ChainApi]:
+    app = create_app(load_settings(env))
+    with AppServer(app) as server:
+        client = GraphQLClient(server.base_url)
+        try:
+            yield ChainApi(app, client)
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def restorable_mariadb(seeded_mariadb: MariaDBServer) -> Iterator[MariaDBServer]:
+    """The session's MariaDB, running again (same port, same data) after the test."""
+    try:
+        yield seeded_mariadb
+    finally:
+        if seeded_mariadb.running:
+            seeded_mariadb.resume()
+        else:
+            seeded_mariadb.start()
+
+
+def both_stores_env(mariadb: MariaDBServer, moto: MotoServer, **extra: str) -> dict[str, str]:
+    return {**mysql_env(mariadb), **dynamodb_env(moto), **extra}
+
+
+def read_until_breaker_opens(api: ChainApi, store: str = "mysql", reads: int = 10) -> None:
+    for _ in range(reads):
+        assert api.read_source() == "DYNAMODB"
+        if api.stats().stores[store].breaker.state is BreakerState.OPEN:
+            return
+    pytest.fail(f"the {store} breaker did not open within {reads} reads")
+
+
+def wait_for_mysql_reads(api: ChainApi) -> float:
+    """Seconds until reads come from MySQL again; fails past the deadline."""
+    started = time.monotonic()
+    while time.monotonic() - started < RECOVERY_DEADLINE_S:
+        if api.read_source() == "MYSQL":
+            return time.monotonic() - started
+        time.sleep(0.1)  # poll interval; the deadline bounds the wait
+    pytest.fail(f"reads did not come back to MySQL within {RECOVERY_DEADLINE_S} s")
+
+
+def test_reads_fall_back_to_dynamodb_while_mariadb_is_down_and_come_back(
+    restorable_mariadb: MariaDBServer, moto: MotoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with serving(both_stores_env(restorable_mariadb, moto)) as api:
+        body = api.read()
+        assert body["data"]["customer"]["source"] == "MYSQL"
+        assert body["extensions"]["stores"] == {"used": ["MYSQL"], "degraded": False}
+
+        restorable_mariadb.kill()
+        with caplog.at_level(logging.INFO, logger="graphql_api"):
+            body = api.read()
+        customer = body["data"]["customer"]
+        assert (customer["id"], customer["version"]) == (CUSTOMER.id, CUSTOMER.version)
+        assert customer["source"] == customer["salesRep"]["source"] == "DYNAMODB"
+        assert body["extensions"]["stores"] == {"used": ["DYNAMODB"], "degraded": True}
+        messages = [record.getMessage() for record in caplog.records]
+        assert any(
+            "served by fallback store dynamodb after mysql: connection" in m for m in messages
+        )
+        assert not any("SELECT" in m or "Can't connect" in m for m in messages), messages
+
+        read_until_breaker_opens(api)
+        before = api.stats()
+        for _ in range(5):
+            assert api.read_source() == "DYNAMODB"
+        after = api.stats()
+        # With the breaker open MySQL is not tried at all: no attempts, no retries.
+        assert after.stores["mysql"].attempts == before.stores["mysql"].attempts
+        assert after.stores["mysql"].retries == before.stores["mysql"].retries
+        # Each read loads the customer, then its rep: two skipped batches per read.
+        assert after.stores["mysql"].skipped == before.stores["mysql"].skipped + 10
+        assert after.fallbacks == before.fallbacks + 10
+
+        restorable_mariadb.start()
+        wait_for_mysql_reads(api)
+        assert api.stats().stores["mysql"].breaker.state is BreakerState.CLOSED
+        assert api.read()["extensions"]["stores"] == {"used": ["MYSQL"], "degraded": False}
+
+
+def test_a_failing_store_gets_at_most_three_attempts_per_read(
+    restorable_mariadb: MariaDBServer, moto: MotoServer
+) -> None:
+    env = both_stores_env(restorable_mariadb, moto, GRAPHQL_API_BREAKER_FAILURES="100")
+    with serving(env) as api:
+        assert api.read_source() == "MYSQL"
+        restorable_mariadb.kill()
+        before = api.stats().stores["mysql"]
+        assert api.read_source() == "DYNAMODB"
+        after = api.stats().stores["mysql"]
+        # Two batches (customer, then its rep), three attempts each, two retries each.
+        assert after.attempts - before.attempts == 6
+        assert after.retries - before.retries == 4
+        assert after.failures["connection"] - before.failures.get("connection", 0) == 6
+
+
+def test_a_stalled_mariadb_read_falls_back_after_one_query_timeout(
+    restorable_mariadb: MariaDBServer, moto: MotoServer
+) -> None:
+    env = both_stores_env(
+        restorable_mariadb,
+        moto,
+        GRAPHQL_API_MYSQL_QUERY_TIMEOUT="1",
+        GRAPHQL_API_BREAKER_FAILURES="100",
+    )
+    with serving(env) as api:
+        assert api.read_source() == "MYSQL"
+        restorable_mariadb.pause()
+        before = api.stats().stores["mysql"]
+        assert api.read_source() == "DYNAMODB"
+        after = api.stats().stores["mysql"]
+        # One attempt per batch, each ended by the query timeout, none retried:
+        # a stall costs one timeout, not three.
+        assert after.attempts - before.attempts == 2
+        assert after.failures["timeout"] - before.failures.get("timeout", 0) == 2
+        assert after.retries == before.retries
+        restorable_mariadb.resume()
+        wait_for_mysql_reads(api)
+
+
+def test_a_request_never_outlives_the_request_timeout(restorable_mariadb: MariaDBServer) -> None:
+    env = {
+        **mysql_env(restorable_mariadb),
+        "GRAPHQL_API_MYSQL_QUERY_TIMEOUT": "30",
+        "GRAPHQL_API_REQUEST_TIMEOUT": "1",
+    }
+    with serving(env) as api:
+        assert api.read_source() == "MYSQL"
+        restorable_mariadb.pause()
+        body = api.read()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "TIMEOUT"
+    assert body["data"] is None
+
+
+@pytest.fixture
+def doomed_moto(tmp_path: Path) -> Iterator[MotoServer]:
+    """A moto of this test's own, loaded with the demo rows, for the test to kill."""
+    with MotoServer(log_path=tmp_path / "moto.log") as server:
+        load_dynamodb(server)
+        yield server
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(READ, id="customer"),
+        pytest.param("{ customers(first: 5) { nodes { id source } } }", id="customer-list"),
+        pytest.param(
+            '{ salesRep(id: "SR-001") { customers { nodes { id source } } } }', id="rep-book"
+        ),
+    ],
+)
+def test_both_stores_down_is_store_unavailable_with_no_data(
+    restorable_mariadb: MariaDBServer, doomed_moto: MotoServer, query: str
+) -> None:
+    with serving(both_stores_env(restorable_mariadb, doomed_moto)) as api:
+        assert api.read_source() == "MYSQL"
+        restorable_mariadb.kill()
+        assert api.read_source() == "DYNAMODB"
+        doomed_moto.kill()
+        body = api.client.post(query, {"id": CUSTOMER.id})  # asserts HTTP 200
+        assert api.stats().unavailable >= 1
+    codes = {error["extensions"]["code"] for error in body["errors"]}
+    assert codes == {"STORE_UNAVAILABLE"}
+    assert body["data"] in (None, {"customer": None}, {"salesRep": None})
+    assert "MEMORY" not in str(body)
+    assert body["extensions"]["stores"] == {"used": [], "degraded": True}
+
+
+async def _dynamodb_customer(moto: MotoServer, customer_id: str) -> dict[str, Any]:
+    settings = dynamodb_settings(dynamodb_env(moto))
+    async with dynamodb_client(settings) as client:
+        response = await client.get_item(
+            TableName=settings.table, Key=dynamodb_items.customer_key(customer_id)
+        )
+    return dict(response["Item"])
+
+
+def _mysql_customer(server: MariaDBServer, customer_id: str) -> tuple[Any, ...]:
+    connection = server.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.assigned_sales_rep_id, c.version,"
+                " (SELECT COUNT(*) FROM customer_events e WHERE e.customer_id = c.customer_id)"
+                " FROM customers c WHERE c.customer_id = %s",
+                [customer_id],
+            )
+            row: tuple[Any, ...] = cursor.fetchone()
+    finally:
+        connection.close()
+    return row
+
+
+def test_a_mutation_while_mariadb_is_down_fails_and_leaves_no_trace(
+    restorable_mariadb: MariaDBServer, moto: MotoServer
+) -> None:
+    other_rep = next(r.id for r in DEMO.sales_reps if r.active and r.id != CUSTOMER.sales_rep_id)
+    events = sum(1 for event in DEMO.events if event.customer_id == CUSTOMER.id)
+    assign = {"input": {"customerId": CUSTOMER.id, "salesRepId": other_rep}}
+    with serving(both_stores_env(restorable_mariadb, moto)) as api:
+        assert api.read_source() == "MYSQL"
+        restorable_mariadb.kill()
+
+        body = api.client.post(ASSIGN, assign)
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_UNAVAILABLE"]
+
+        # Once the breaker knows MySQL is down, a mutation fails without trying it.
+        read_until_breaker_opens(api)
+        attempts = api.stats().stores["mysql"].attempts
+        body = api.client.post(ASSIGN, assign)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_UNAVAILABLE"]
+        assert api.stats().stores["mysql"].attempts == attempts
+        assert api.stats().writes_refused == 2
+
+        # DynamoDB, still serving reads, was not written either.
+        data = api.client.data(READ, {"id": CUSTOMER.id})["customer"]
+        assert (data["source"], data["version"]) == ("DYNAMODB", CUSTOMER.version)
+        assert data["salesRep"]["id"] == CUSTOMER.sales_rep_id
+
+        restorable_mariadb.start()
+        wait_for_mysql_reads(api)
+        data = api.client.data(READ, {"id": CUSTOMER.id})["customer"]
+        assert (data["version"], data["salesRep"]["id"]) == (
+            CUSTOMER.version,
+            CUSTOMER.sales_rep_id,
+        )
+    assert _mysql_customer(restorable_mariadb, CUSTOMER.id) == (
+        CUSTOMER.sales_rep_id,
+        CUSTOMER.version,
+        events,
+    )
+    item = asyncio.run(_dynamodb_customer(moto, CUSTOMER.id))
+    assert item["sales_rep_id"] == {"S": CUSTOMER.sales_rep_id}
+    assert item["version"] == {"N": str(CUSTOMER.version)}
+
+
+def test_queries_use_the_reader_endpoint_and_mutations_the_writer(
+    seeded_mariadb: MariaDBServer, moto: MotoServer
+) -> None:
+    # Nothing listens on 127.0.0.2 (MariaDB binds 127.0.0.1 only): the reader is down,
+    # the writer is up, so reads fall back while writes succeed.
+    env = both_stores_env(seeded_mariadb, moto, RDS_READER_ENDPOINT="127.0.0.2")
+    other_rep = next(r.id for r in DEMO.sales_reps if r.active and r.id != CUSTOMER.sales_rep_id)
+    with serving(env) as api:
+        assert api.read_source() == "DYNAMODB"
+        assert api.stats().stores["mysql-reader"].failures["connection"] >= 1
+        body = api.client.data(
+            ASSIGN, {"input": {"customerId": CUSTOMER.id, "salesRepId": other_rep}}
+        )
+        assert body["assignCustomer"]["source"] == "MYSQL"
+        assert api.stats().stores["mysql"].served == 1
+    assert _mysql_customer(seeded_mariadb, CUSTOMER.id)[:2] == (other_rep, CUSTOMER.version + 1)
