@@ -175,7 +175,12 @@ class FallbackChain:
             self._counters[slot.name].served += 1
             if position > 0:
                 self._totals["fallbacks"] += 1
-                log.warning(
+                # A store that failed just now is news; one the open breaker
+                # skipped was reported when the breaker opened, so an outage
+                # logs a warning per real failure, not per request.
+                tried = any(failure.reason != BREAKER_OPEN for failure in failures)
+                log.log(
+                    logging.WARNING if tried else logging.INFO,
                     "read %s served by fallback store %s after %s",
                     operation,
                     slot.name,
