@@ -106,7 +106,10 @@ def test_serve_answers_graphql_and_stops_on_sigterm() -> None:
             f"http://127.0.0.1:{port}/graphql",
             json={"query": '{ customer(id: "C-00001") { id source } }'},
         ).json()
-        assert body == {"data": {"customer": {"id": "C-00001", "source": "MEMORY"}}}
+        assert body == {
+            "data": {"customer": {"id": "C-00001", "source": "MEMORY"}},
+            "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+        }
         page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200
         assert "graphiql" in page.text.lower()
