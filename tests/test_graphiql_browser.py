@@ -129,7 +129,10 @@ def test_get_with_query_still_answers_json(http: httpx.Client) -> None:
         headers={"Accept": BROWSER},
     )
     assert response.status_code == 200
-    assert response.json() == {"data": {"customer": {"name": CUSTOMER.name}}}
+    assert response.json() == {
+        "data": {"customer": {"name": CUSTOMER.name}},
+        "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+    }
 
 
 def test_post_still_answers_json(http: httpx.Client) -> None:
@@ -138,14 +141,18 @@ def test_post_still_answers_json(http: httpx.Client) -> None:
         json={"query": f'{{ customer(id: "{CUSTOMER.id}") {{ name }} }}'},
         headers={"Accept": "text/html, application/json"},
     )
-    assert response.json() == {"data": {"customer": {"name": CUSTOMER.name}}}
+    assert response.json() == {
+        "data": {"customer": {"name": CUSTOMER.name}},
+        "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+    }
 
 
 @pytest.mark.parametrize(
     "env",
     [
         {"GRAPHQL_API_GRAPHIQL": "false"},
-        {"GRAPHQL_API_ENV": "production"},
+        # Production serves the in-memory store only when it is named.
+        {"GRAPHQL_API_ENV": "production", "GRAPHQL_API_STORES": "memory"},
     ],
     ids=["switched-off", "production-default"],
 )
@@ -159,7 +166,11 @@ def test_graphiql_off_serves_neither_page_nor_assets(env: dict[str, str]) -> Non
 
 
 def test_production_serves_graphiql_when_explicitly_enabled() -> None:
-    env = {"GRAPHQL_API_ENV": "production", "GRAPHQL_API_GRAPHIQL": "true"}
+    env = {
+        "GRAPHQL_API_ENV": "production",
+        "GRAPHQL_API_STORES": "memory",
+        "GRAPHQL_API_GRAPHIQL": "true",
+    }
     with serve(env) as server, httpx.Client(base_url=server.base_url) as client:
         page = client.get("/graphql", headers={"Accept": BROWSER})
     assert page.status_code == 200
