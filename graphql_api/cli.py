@@ -1,4 +1,4 @@
-"""The `graphql-api` command: serve, export-schema, db init, db seed-sql, dynamodb."""
+"""The `graphql-api` command: serve, export-schema, db, dynamodb, migrate, outbox, verify."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from graphql_api.errors import ConfigError, GraphqlApiError
 from graphql_api.settings import Settings, load_settings
+from graphql_api.sync import commands as sync_commands
 
 log = logging.getLogger("graphql_api.cli")
 
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     dynamodb.add_parser("create-table", help="create DYNAMODB_TABLE (idempotent)")
     dynamodb.add_parser("load-demo", help="write the demo rows into DYNAMODB_TABLE")
+    sync_commands.add_commands(commands)
     return parser
 
 
@@ -121,5 +123,9 @@ def _dynamodb(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    commands = {"serve": _serve, "export-schema": _export_schema, "db": _db, "dynamodb": _dynamodb}
+    commands = {
+        "serve": _serve, "export-schema": _export_schema, "db": _db, "dynamodb": _dynamodb,
+        "migrate": sync_commands.run_command, "outbox": sync_commands.run_command,
+        "verify": sync_commands.run_command,
+    }  # fmt: skip
     commands[args.command](args)

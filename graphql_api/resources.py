@@ -6,6 +6,7 @@ import time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -31,6 +32,7 @@ from graphql_api.stores.dynamodb import DynamoDBStore
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
 from graphql_api.stores.protocol import Store
+from graphql_api.sync.outbox import OutboxRelay
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
@@ -124,13 +126,14 @@ def _slot(name: str, store: Store, resilience: ResilienceSettings) -> StoreSlot:
 
 
 async def _mysql_slots(
-    mysql: MySQLSettings, resilience: ResilienceSettings, stack: AsyncExitStack
-) -> tuple[StoreSlot, StoreSlot]:
-    """The slot queries read from and the writer's slot: one and the same
-    without a reader endpoint, so reads and writes share one breaker."""
+    mysql: MySQLSettings, resilience: ResilienceSettings, stack: AsyncExitStack, *, outbox: bool
+) -> tuple[StoreSlot, StoreSlot, Pool]:
+    """The slot queries read from, the writer's slot (one and the same without a
+    reader endpoint, so reads and writes share one breaker) and the writer's pool."""
     pool = await open_mysql_pool(mysql)
     stack.push_async_callback(close_mysql_pool, pool)
-    writer = _slot("mysql", MySQLStore(pool, timeout_s=mysql.query_timeout_s), resilience)
+    store = MySQLStore(pool, timeout_s=mysql.query_timeout_s, outbox=outbox)
+    writer = _slot("mysql", store, resilience)
     log.info(
         "MySQL writer at %s:%d/%s (pool of %d)",
         mysql.host,
@@ -139,13 +142,13 @@ async def _mysql_slots(
         mysql.pool_size,
     )
     if mysql.reader_host is None:
-        return writer, writer
+        return writer, writer, pool
     reader_pool = await open_mysql_pool(replace(mysql, host=mysql.reader_host))
     stack.push_async_callback(close_mysql_pool, reader_pool)
     name = "mysql-reader"
-    store = MySQLStore(reader_pool, timeout_s=mysql.query_timeout_s, name=name)
+    reader_store = MySQLStore(reader_pool, timeout_s=mysql.query_timeout_s, name=name)
     log.info("MySQL reader at %s:%d", mysql.reader_host, mysql.port)
-    return _slot(name, store, resilience), writer
+    return _slot(name, reader_store, resilience), writer, pool
 
 
 async def _open_slots(
@@ -153,6 +156,8 @@ async def _open_slots(
 ) -> tuple[list[StoreSlot], StoreSlot | None]:
     readers: list[StoreSlot] = []
     writer: StoreSlot | None = None
+    writer_pool: Pool | None = None
+    dynamodb: DynamoDBClient | None = None
     resilience = settings.resilience
     for position, kind in enumerate(settings.stores):
         if kind is StoreKind.MEMORY:
@@ -160,19 +165,43 @@ async def _open_slots(
             reader = writer = _slot("memory", memory_store(), resilience)
         elif kind is StoreKind.MYSQL:
             assert settings.mysql is not None
-            reader, mysql_writer = await _mysql_slots(settings.mysql, resilience, stack)
+            reader, mysql_writer, pool = await _mysql_slots(
+                settings.mysql, resilience, stack, outbox=settings.keeps_fallback_fresh
+            )
             # Only the primary takes writes; a MySQL behind another store never does.
-            writer = mysql_writer if position == 0 else writer
+            if position == 0:
+                writer, writer_pool = mysql_writer, pool
         else:
             assert settings.dynamodb is not None
-            client = await stack.enter_async_context(dynamodb_client(settings.dynamodb))
+            client = dynamodb = await stack.enter_async_context(dynamodb_client(settings.dynamodb))
             store = DynamoDBStore(
                 client, table=settings.dynamodb.table, timeout_s=settings.dynamodb.timeout_s
             )
             reader = _slot("dynamodb", store, resilience)
             log.info("DynamoDB table %s in %s", settings.dynamodb.table, settings.dynamodb.region)
         readers.append(reader)
+    if settings.keeps_fallback_fresh and settings.outbox_relay:
+        assert writer_pool is not None
+        assert dynamodb is not None
+        assert settings.dynamodb is not None
+        await _start_relay(writer_pool, dynamodb, settings.dynamodb.table, stack)
     return readers, writer
+
+
+async def _start_relay(
+    pool: Pool, client: DynamoDBClient, table: str, stack: AsyncExitStack
+) -> None:
+    """The outbox relay runs beside the server; it stops before the pool and client close."""
+    relay = OutboxRelay(pool=pool, client=client, table=table)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop), name="outbox-relay")
+
+    async def stop_relay() -> None:
+        stop.set()
+        await task
+
+    stack.push_async_callback(stop_relay)
+    log.info("outbox relay started for DynamoDB table %s", table)
 
 
 async def open_resources(settings: Settings) -> Resources:

@@ -79,6 +79,13 @@ class Settings:
     log_level: str
     dynamodb: DynamoDBSettings | None = None
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
+    # Drain the outbox to DynamoDB from this process (when MySQL leads and DynamoDB follows).
+    outbox_relay: bool = True
+
+    @property
+    def keeps_fallback_fresh(self) -> bool:
+        """MySQL takes the writes and DynamoDB serves as its fallback: changes need an outbox."""
+        return self.stores[0] is StoreKind.MYSQL and StoreKind.DYNAMODB in self.stores
 
     @property
     def is_production(self) -> bool:
@@ -299,4 +306,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         log_level=log_level,
         dynamodb=dynamodb,
         resilience=_resilience_settings(read),
+        outbox_relay=read.flag("GRAPHQL_API_OUTBOX_RELAY", True),
     )

@@ -484,3 +484,9 @@ class MySQLStore:
             if error.args and error.args[0] == _FOREIGN_KEY_MISSING:
                 raise NotFoundError("customer", event.customer_id, field="customerId") from None
             raise
+
+
+# The sync commands read and write these tables in bulk with the same mapping.
+REP_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS = _REP_COLUMNS, _CUSTOMER_COLUMNS, _EVENT_COLUMNS
+rep_from_row, customer_from_row, event_from_row = _rep, _customer, _event
+naive_utc = _naive_utc

@@ -1,0 +1,153 @@
+"""The sync commands behind `graphql-api migrate|outbox|verify`: open, run, report, close."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from asyncmy.pool import Pool
+
+from graphql_api.errors import ConfigError
+from graphql_api.resources import close_mysql_pool, dynamodb_client, open_mysql_pool
+from graphql_api.settings import DynamoDBSettings, MySQLSettings, load_settings
+from graphql_api.sync.dynamodb_rows import count_items
+from graphql_api.sync.dynamodb_to_mysql import MigrationReport, migrate_dynamodb_to_mysql
+from graphql_api.sync.mysql_to_dynamodb import migrate_mysql_to_dynamodb
+from graphql_api.sync.outbox import OutboxRelay
+from graphql_api.sync.progress import Progress
+from graphql_api.sync.rejects import RejectsFile
+from graphql_api.sync.verify import verify
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb.client import DynamoDBClient
+
+EXIT_REJECTS = 3
+EXIT_DIFFERENCES = 4
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    migrate = commands.add_parser("migrate", help="copy data between MySQL and DynamoDB")
+    directions = migrate.add_subparsers(dest="direction", required=True)
+    for direction in ("dynamodb-to-mysql", "mysql-to-dynamodb"):
+        parser = directions.add_parser(direction, help=f"copy {direction.replace('-', ' ')}")
+        parser.add_argument("--segments", type=int, default=4, help="parallel segments")
+        parser.add_argument("--page-size", type=int, default=500, help="items per batch")
+        parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+        parser.add_argument("--restart", action="store_true", help="ignore saved checkpoints")
+        parser.add_argument(
+            "--rejects", type=Path, default=Path(f"rejects-{direction}.jsonl"),
+            help="JSON lines file for invalid items",
+        )  # fmt: skip
+    outbox = commands.add_parser("outbox", help="the outbox of changes for DynamoDB")
+    outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
+        "drain", help="deliver every pending change now, then exit"
+    )
+    check = commands.add_parser("verify", help="compare MySQL and DynamoDB; exit 0 if they agree")
+    check.add_argument("--segments", type=int, default=4)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    mysql: MySQLSettings
+    dynamodb: DynamoDBSettings
+
+
+def _targets() -> _Targets:
+    env = dict(os.environ)
+    # Both stores are needed whatever order the server reads them in.
+    env.setdefault("GRAPHQL_API_STORES", "mysql,dynamodb")
+    try:
+        settings = load_settings(env)
+    except ConfigError as error:
+        sys.exit(f"graphql-api: configuration error: {error}")
+    if settings.mysql is None or settings.dynamodb is None:
+        sys.exit("graphql-api: this command needs RDS_ENDPOINT/RDS_USERNAME and DYNAMODB_TABLE")
+    return _Targets(settings.mysql, settings.dynamodb)
+
+
+@asynccontextmanager
+async def _opened(targets: _Targets) -> AsyncIterator[tuple[Pool, DynamoDBClient]]:
+    pool = await open_mysql_pool(targets.mysql)
+    try:
+        async with dynamodb_client(targets.dynamodb) as client:
+            yield pool, client
+    finally:
+        await close_mysql_pool(pool)
+
+
+def _print_report(report: MigrationReport, *, dry_run: bool, rejects: RejectsFile) -> None:
+    verb = "would change" if dry_run else "changed"
+    for phase, counts in report.counts.items():
+        print(f"{phase}: {counts.summary()}")
+    total = report.total
+    print(f"total: {total.summary()} ({report.items_per_second:.0f} items/s)")
+    if report.resumed:
+        print("resumed from saved checkpoints")
+    if total.changed == 0:
+        print(f"nothing to change: the target already matches ({verb} 0 items)")
+    if total.rejected:
+        print(f"{total.rejected} rejected items written to {rejects.path}")
+
+
+async def _migrate(args: argparse.Namespace, targets: _Targets) -> int:
+    if args.segments < 1 or args.page_size < 1:
+        sys.exit("graphql-api: --segments and --page-size must be at least 1")
+    run: Callable[..., Awaitable[MigrationReport]] = (
+        migrate_dynamodb_to_mysql
+        if args.direction == "dynamodb-to-mysql"
+        else migrate_mysql_to_dynamodb
+    )
+    async with _opened(targets) as (pool, client):
+        resuming = not args.restart and not args.dry_run
+        rejects = RejectsFile(args.rejects, resume=resuming)
+        total = await count_items(client, table=targets.dynamodb.table)
+        progress = Progress(label=f"migrate {args.direction}", total=total)
+        report = await run(
+            client=client, table=targets.dynamodb.table, pool=pool, segments=args.segments,
+            page_size=args.page_size, dry_run=args.dry_run, restart=args.restart,
+            rejects=rejects, progress=progress,
+        )  # fmt: skip
+    _print_report(report, dry_run=args.dry_run, rejects=rejects)
+    return EXIT_REJECTS if report.total.rejected else 0
+
+
+async def _drain(targets: _Targets) -> int:
+    async with _opened(targets) as (pool, client):
+        relay = OutboxRelay(pool=pool, client=client, table=targets.dynamodb.table)
+        delivered = await relay.drain()
+        backlog = await relay.backlog()
+    print(f"delivered {delivered} changes; {backlog.rows} left in the outbox")
+    return 0
+
+
+async def _verify(args: argparse.Namespace, targets: _Targets) -> int:
+    async with _opened(targets) as (pool, client):
+        report = await verify(
+            pool=pool, client=client, table=targets.dynamodb.table, segments=args.segments
+        )
+    for phase, (in_mysql, in_dynamodb) in report.counts.items():
+        print(f"{phase}: {in_mysql} in MySQL, {in_dynamodb} in DynamoDB")
+    for difference in report.differences:
+        print(f"DIFFERENT {difference}")
+    print("the stores agree" if report.agree else f"{len(report.differences)} differences")
+    return 0 if report.agree else EXIT_DIFFERENCES
+
+
+def run_command(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    targets = _targets()
+    if args.command == "migrate":
+        code = asyncio.run(_migrate(args, targets))
+    elif args.command == "outbox":
+        code = asyncio.run(_drain(targets))
+    else:
+        code = asyncio.run(_verify(args, targets))
+    sys.exit(code)

@@ -1,0 +1,151 @@
+"""Bulk access to the DynamoDB table for the sync commands.
+
+Scans are parallel and segmented and filtered per phase (reps, customers,
+events), so a migration can write parents before children. Reads by key use
+BatchGetItem (100 keys a call); UnprocessedKeys and throttling are retried
+with full-jitter backoff, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from graphql_api.errors import StoreFailedError
+from graphql_api.stores import dynamodb_items as items
+from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.records import CustomerEventRecord, CustomerRecord, SalesRepRecord
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb.client import DynamoDBClient
+
+    from graphql_api.stores.dynamodb_items import Item
+
+PHASES = ("sales_reps", "customers", "events")
+BATCH_GET_LIMIT = 100
+_ATTEMPTS = 8
+
+AnyRecord = SalesRepRecord | CustomerRecord | CustomerEventRecord
+
+
+def _phase_filter(phase: str) -> dict[str, Any]:
+    if phase == "events":
+        return {
+            "FilterExpression": "begins_with(#sk, :event)",
+            "ExpressionAttributeNames": {"#sk": items.SK},
+            "ExpressionAttributeValues": {":event": {"S": items.EVENT_PREFIX}},
+        }
+    prefix = "SALESREP#" if phase == "sales_reps" else "CUSTOMER#"
+    return {
+        "FilterExpression": "begins_with(#pk, :prefix) AND #sk = :profile",
+        "ExpressionAttributeNames": {"#pk": items.PK, "#sk": items.SK},
+        "ExpressionAttributeValues": {
+            ":prefix": {"S": prefix},
+            ":profile": {"S": items.PROFILE},
+        },
+    }
+
+
+def record_of(phase: str, item: Item) -> AnyRecord:
+    """The record an item holds; KeyError or ValueError when it is malformed."""
+    if phase == "sales_reps":
+        return items.sales_rep_record(item)
+    if phase == "customers":
+        return items.customer_record(item)
+    return items.event_record(item)
+
+
+def item_of(record: AnyRecord) -> Item:
+    if isinstance(record, SalesRepRecord):
+        return items.sales_rep_item(record)
+    if isinstance(record, CustomerRecord):
+        return items.customer_item(record)
+    return items.event_item(record)
+
+
+def key_text(item: Item) -> str:
+    return f"{item[items.PK]['S']}|{item[items.SK]['S']}"
+
+
+async def _retrying(call: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """A call that throttling or a 5xx may refuse; retried with backoff, then given up."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return await call()
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = error.response.get("Error", {}).get("Code", "")
+            if status < 500 and "Throughput" not in code and "Throttl" not in code:
+                raise
+        except (BotoCoreError, OSError):
+            pass
+        await asyncio.sleep(full_jitter_delay(attempt, base_s=0.1, cap_s=3.0, draw=random.random()))
+    raise StoreFailedError("dynamodb", f"{what} kept failing")
+
+
+async def scan_pages(
+    client: DynamoDBClient,
+    *,
+    table: str,
+    phase: str,
+    segment: int,
+    segments: int,
+    start_key: str | None,
+    page_size: int,
+) -> AsyncIterator[tuple[list[Item], str | None]]:
+    """Pages of one segment: the items and the position after them (None at the end)."""
+    exclusive_start = json.loads(start_key) if start_key else None
+    while True:
+        params: dict[str, Any] = {
+            "TableName": table,
+            "Segment": segment,
+            "TotalSegments": segments,
+            "Limit": page_size,
+            "ConsistentRead": True,
+            **_phase_filter(phase),
+        }
+        if exclusive_start:
+            params["ExclusiveStartKey"] = exclusive_start
+        response = await _retrying(functools.partial(client.scan, **params), "scan")
+        exclusive_start = response.get("LastEvaluatedKey")
+        position = json.dumps(exclusive_start, sort_keys=True) if exclusive_start else None
+        yield list(response.get("Items", [])), position
+        if position is None:
+            return
+
+
+async def get_items(client: DynamoDBClient, *, table: str, keys: Sequence[Item]) -> list[Item]:
+    found: list[Item] = []
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        pending: dict[str, Any] = {
+            table: {"Keys": list(keys[start : start + BATCH_GET_LIMIT]), "ConsistentRead": True}
+        }
+        for attempt in range(_ATTEMPTS):
+            response = await _retrying(
+                functools.partial(client.batch_get_item, RequestItems=pending), "get"
+            )
+            found.extend(response.get("Responses", {}).get(table, []))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            await asyncio.sleep(
+                full_jitter_delay(attempt, base_s=0.1, cap_s=3.0, draw=random.random())
+            )
+        else:
+            raise StoreFailedError("dynamodb", "throttled")
+    return found
+
+
+async def count_items(client: DynamoDBClient, *, table: str) -> int | None:
+    """DynamoDB's item count (refreshed every few hours on AWS): good enough for an ETA."""
+    try:
+        description = await client.describe_table(TableName=table)
+    except (ClientError, BotoCoreError):
+        return None
+    return int(description["Table"].get("ItemCount", 0)) or None

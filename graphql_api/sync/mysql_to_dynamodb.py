@@ -1,0 +1,176 @@
+"""`graphql-api migrate mysql-to-dynamodb`: build or repair the fallback copy from MySQL.
+
+The same three phases as the other direction. Each segment walks its share of
+a table (CRC32 of the key modulo the segments) in key order; a batch is
+compared with what the table holds (BatchGetItem), and only new or changed
+items are written (BatchWriteItem, unprocessed items retried). The checkpoint
+is saved after the batch is written: a resumed run may write a batch again,
+which changes nothing.
+
+Run it while the outbox relay is stopped or drained: a batch read from MySQL
+before a live change could land after the relay delivered that change; the
+next relay delivery or `verify` then shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from asyncmy.pool import Pool
+
+from graphql_api.dynamodb_admin import put_items
+from graphql_api.stores import dynamodb_items as items
+from graphql_api.sync import checkpoints
+from graphql_api.sync.counts import SyncCounts
+from graphql_api.sync.dynamodb_rows import (
+    PHASES,
+    AnyRecord,
+    get_items,
+    item_of,
+    key_text,
+    record_of,
+)
+from graphql_api.sync.dynamodb_to_mysql import MigrationReport
+from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, SALES_REPS, TableSpec, same_record
+from graphql_api.sync.progress import Progress
+from graphql_api.sync.rejects import RejectsFile
+from graphql_api.sync.rules import problem_of
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb.client import DynamoDBClient
+
+MIGRATION = "mysql-to-dynamodb"
+_SPECS: dict[str, TableSpec[Any]] = {
+    "sales_reps": SALES_REPS,
+    "customers": CUSTOMERS,
+    "events": EVENTS,
+}
+
+
+@dataclass
+class _Run:
+    client: DynamoDBClient
+    table: str
+    pool: Pool
+    segments: int
+    page_size: int
+    dry_run: bool
+    rejects: RejectsFile
+    progress: Progress
+    report: MigrationReport
+
+
+async def _page(
+    run: _Run, spec: TableSpec[Any], segment: int, after: str | None
+) -> list[AnyRecord]:
+    key = spec.key_column
+    # Event ids are numbers: compare them as numbers, not text.
+    after_value: object = int(after) if after is not None and spec is EVENTS else after
+    condition = f" AND {key} > %s" if after is not None else ""
+    params: list[object] = [run.segments, segment]
+    if after is not None:
+        params.append(after_value)
+    params.append(run.page_size)
+    async with run.pool.acquire() as connection, connection.cursor() as cursor:
+        await cursor.execute(
+            f"SELECT {spec.columns} FROM {spec.table} WHERE MOD(CRC32({key}), %s) = %s{condition}"
+            f" ORDER BY {key} LIMIT %s",
+            params,
+        )
+        return [spec.from_row(row) for row in await cursor.fetchall()]
+
+
+async def _write_batch(run: _Run, phase: str, records: list[AnyRecord]) -> SyncCounts:
+    counts = SyncCounts()
+    valid = []
+    for record in records:
+        problem = problem_of(record)
+        item = item_of(record)
+        if problem is not None:
+            counts.rejected += 1
+            run.rejects.record(
+                kind=phase, key=key_text(item), reason=problem, item={"id": str(record.id)}
+            )
+        else:
+            valid.append((record, item))
+    keys = [{items.PK: item[items.PK], items.SK: item[items.SK]} for _, item in valid]
+    current = {
+        key_text(found): found for found in await get_items(run.client, table=run.table, keys=keys)
+    }
+    to_write = []
+    for record, item in valid:
+        existing = current.get(key_text(item))
+        if existing is None:
+            counts.inserted += 1
+            to_write.append(item)
+        elif same_record(record_of(phase, existing), record):
+            counts.unchanged += 1
+        else:
+            counts.updated += 1
+            to_write.append(item)
+    if to_write and not run.dry_run:
+        await put_items(run.client, table=run.table, rows=to_write)
+    return counts
+
+
+async def _segment(
+    run: _Run, phase: str, segment: int, start: checkpoints.Checkpoint | None
+) -> None:
+    if start is not None and start.done:
+        return
+    spec = _SPECS[phase]
+    after = start.position if start else None
+    while True:
+        records = await _page(run, spec, segment, after)
+        counts = await _write_batch(run, phase, records)
+        run.report.counts[phase].add(counts)
+        run.progress.advance(len(records))
+        done = len(records) < run.page_size
+        after = str(spec.key_of(records[-1])) if records else after
+        if not run.dry_run:
+            async with run.pool.acquire() as connection, connection.cursor() as cursor:
+                await checkpoints.save(
+                    cursor, migration=MIGRATION, phase=phase, segment=segment,
+                    segments=run.segments, position=after, done=done,
+                )  # fmt: skip
+        if done:
+            return
+
+
+async def migrate_mysql_to_dynamodb(
+    *,
+    client: DynamoDBClient,
+    table: str,
+    pool: Pool,
+    segments: int,
+    page_size: int,
+    dry_run: bool,
+    restart: bool,
+    rejects: RejectsFile,
+    progress: Progress,
+) -> MigrationReport:
+    report = MigrationReport()
+    async with pool.acquire() as connection, connection.cursor() as cursor:
+        if restart:
+            await checkpoints.clear(cursor, migration=MIGRATION)
+        saved = (
+            {}
+            if dry_run
+            else await checkpoints.load(cursor, migration=MIGRATION, segments=segments)
+        )
+    report.resumed = bool(saved)
+    run = _Run(client, table, pool, segments, page_size, dry_run, rejects, progress, report)
+    for phase in PHASES:
+        await asyncio.gather(
+            *(
+                _segment(run, phase, segment, saved.get((phase, segment)))
+                for segment in range(segments)
+            )
+        )
+    if not dry_run:
+        async with pool.acquire() as connection, connection.cursor() as cursor:
+            await checkpoints.clear(cursor, migration=MIGRATION)
+    report.items_per_second = progress.close()
+    return report
