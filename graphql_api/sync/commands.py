@@ -9,13 +9,13 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asyncmy.pool import Pool
 
-from graphql_api.errors import ConfigError
+from graphql_api.errors import ConfigError, GraphqlApiError
 from graphql_api.resources import close_mysql_pool, dynamodb_client, open_mysql_pool
 from graphql_api.settings import DynamoDBSettings, MySQLSettings, load_settings
 from graphql_api.sync.dynamodb_rows import count_items
@@ -52,6 +52,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     check = commands.add_parser("verify", help="compare MySQL and DynamoDB; exit 0 if they agree")
     check.add_argument("--segments", type=int, default=4)
+    check.add_argument("--page-size", type=int, default=1000, help="items per Scan page")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,12 @@ def _targets() -> _Targets:
         sys.exit(f"graphql-api: configuration error: {error}")
     if settings.mysql is None or settings.dynamodb is None:
         sys.exit("graphql-api: this command needs RDS_ENDPOINT/RDS_USERNAME and DYNAMODB_TABLE")
-    return _Targets(settings.mysql, settings.dynamodb)
+    # Bulk pages take longer than a request's reads: a request-sized timeout would
+    # turn a slow page into a failure.
+    return _Targets(
+        replace(settings.mysql, query_timeout_s=max(settings.mysql.query_timeout_s, 60.0)),
+        replace(settings.dynamodb, timeout_s=max(settings.dynamodb.timeout_s, 60.0)),
+    )
 
 
 @asynccontextmanager
@@ -131,8 +137,9 @@ async def _drain(targets: _Targets) -> int:
 async def _verify(args: argparse.Namespace, targets: _Targets) -> int:
     async with _opened(targets) as (pool, client):
         report = await verify(
-            pool=pool, client=client, table=targets.dynamodb.table, segments=args.segments
-        )
+            pool=pool, client=client, table=targets.dynamodb.table, segments=args.segments,
+            page_size=args.page_size,
+        )  # fmt: skip
     for phase, (in_mysql, in_dynamodb) in report.counts.items():
         print(f"{phase}: {in_mysql} in MySQL, {in_dynamodb} in DynamoDB")
     for difference in report.differences:
@@ -144,10 +151,14 @@ async def _verify(args: argparse.Namespace, targets: _Targets) -> int:
 def run_command(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     targets = _targets()
-    if args.command == "migrate":
-        code = asyncio.run(_migrate(args, targets))
-    elif args.command == "outbox":
-        code = asyncio.run(_drain(targets))
-    else:
-        code = asyncio.run(_verify(args, targets))
+    try:
+        if args.command == "migrate":
+            code = asyncio.run(_migrate(args, targets))
+        elif args.command == "outbox":
+            code = asyncio.run(_drain(targets))
+        else:
+            code = asyncio.run(_verify(args, targets))
+    except (GraphqlApiError, ValueError) as error:
+        # Checkpoints keep what was done; the message says what stopped the run.
+        sys.exit(f"graphql-api: {args.command} stopped: {error}")
     sys.exit(code)

@@ -54,6 +54,7 @@ class OutboxRelay:
         batch_size: int = 100,
         idle_s: float = 0.5,
         max_backoff_s: float = 30.0,
+        report_every_s: float = 30.0,
     ) -> None:
         self._pool = pool
         self._client = client
@@ -61,6 +62,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_s = idle_s
         self._max_backoff_s = max_backoff_s
+        self._report_every_s = report_every_s
+        self._last_report = 0.0
         self.delivered = 0
         self.failures = 0
 
@@ -94,10 +97,10 @@ class OutboxRelay:
                         cursor, EVENTS, sorted({int(row[2]) for row in rows})
                     )
                     await self._deliver(list(customers.values()), list(events.values()))
-                    ids = [row[0] for row in rows]
-                    await cursor.execute(
-                        f"DELETE FROM outbox WHERE outbox_id IN ({', '.join(['%s'] * len(ids))})",
-                        ids,
+                    # One point delete per row: an IN list may be run as a scan from the
+                    # table's start, which waits on rows other drainers hold: a deadlock.
+                    await cursor.executemany(
+                        "DELETE FROM outbox WHERE outbox_id = %s", [[row[0]] for row in rows]
                     )
             except BaseException:
                 await connection.rollback()
@@ -128,6 +131,21 @@ class OutboxRelay:
                 raise
             # DynamoDB already holds this version or a newer one: nothing to do.
 
+    async def _report_backlog(self, *, failing: bool) -> None:
+        """A log line with the backlog now and then; oftener matters less than never."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_report < self._report_every_s:
+            return
+        self._last_report = now
+        try:
+            backlog = await self.backlog()
+        except Exception as error:
+            log.warning("outbox backlog unknown (%s)", type(error).__name__)
+            return
+        if backlog.rows or failing:
+            age = "-" if backlog.oldest_age_s is None else f"{backlog.oldest_age_s:.1f}"
+            log.info("outbox backlog: %d rows, oldest %s s", backlog.rows, age)
+
     async def drain(self) -> int:
         """Until the outbox is empty (for `graphql-api outbox drain` and tests)."""
         total = 0
@@ -149,6 +167,7 @@ class OutboxRelay:
                 failures_in_a_row += 1
                 self.failures += 1
                 log.warning("outbox relay failed (%s); retrying", type(error).__name__)
+            await self._report_backlog(failing=failures_in_a_row > 0)
             if delivered:
                 continue
             pause = self._idle_s

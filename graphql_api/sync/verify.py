@@ -75,14 +75,19 @@ async def _mysql_records(pool: Pool, spec: TableSpec[Any]) -> dict[str, AnyRecor
 
 
 async def _dynamodb_records(
-    client: DynamoDBClient, table: str, phase: str, segments: int, report: VerifyReport
+    client: DynamoDBClient,
+    table: str,
+    phase: str,
+    segments: int,
+    page_size: int,
+    report: VerifyReport,
 ) -> dict[str, AnyRecord]:
     found: dict[str, AnyRecord] = {}
 
     async def segment(number: int) -> None:
         async for page, _ in scan_pages(
             client, table=table, phase=phase, segment=number, segments=segments,
-            start_key=None, page_size=_PAGE,
+            start_key=None, page_size=page_size,
         ):  # fmt: skip
             for item in page:
                 try:
@@ -115,11 +120,13 @@ def _compare(
     return differences
 
 
-async def verify(*, pool: Pool, client: DynamoDBClient, table: str, segments: int) -> VerifyReport:
+async def verify(
+    *, pool: Pool, client: DynamoDBClient, table: str, segments: int, page_size: int
+) -> VerifyReport:
     report = VerifyReport()
     for phase in PHASES:
         mysql = await _mysql_records(pool, _SPECS[phase])
-        dynamodb = await _dynamodb_records(client, table, phase, segments, report)
+        dynamodb = await _dynamodb_records(client, table, phase, segments, page_size, report)
         report.counts[phase] = (len(mysql), len(dynamodb))
         report.differences.extend(_compare(phase, mysql, dynamodb))
     return report

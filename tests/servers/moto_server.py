@@ -103,6 +103,8 @@ class MotoServer:
         if proc is None:
             return
         if proc.poll() is None:
+            # A paused server cannot act on SIGTERM until it runs again.
+            proc.send_signal(signal.SIGCONT)
             proc.terminate()
             try:
                 proc.wait(timeout=grace)
@@ -118,6 +120,15 @@ class MotoServer:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         proc.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP: an outage that keeps the tables (requests hang until their timeout)."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)
 
     def __enter__(self) -> Self:
         self.start()
