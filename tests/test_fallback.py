@@ -257,9 +257,10 @@ def _mysql_customer(server: MariaDBServer, customer_id: str) -> tuple[Any, ...]:
                 " FROM customers c WHERE c.customer_id = %s",
                 [customer_id],
             )
-            row: tuple[Any, ...] = cursor.fetchone()
+            row: tuple[Any, ...] | None = cursor.fetchone()
     finally:
         connection.close()
+    assert row is not None, customer_id
     return row
 
 
