@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck unit mariadb graphiql chromium schema seed-sql clean
+.PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema seed-sql clean
 
 # The service's pinned dependencies, then the package itself (editable, so sql/ is found).
 $(BIN)/.service-installed: requirements.lock pyproject.toml
@@ -39,6 +39,11 @@ chromium:
 	    echo "The browser test needs Debian's chromium package: apt-get install chromium" >&2; \
 	    exit 1; \
 	  fi; }
+
+# The full local stack: throwaway MariaDB and moto, demo rows in both, the API with the
+# chain (MySQL, then DynamoDB). Type `mysql stop` to watch the fallback; Ctrl-C ends it.
+dev: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT)
+	$(BIN)/python -m tests.servers.dev_stack --port $(PORT)
 
 run: $(BIN)/.service-installed $(GRAPHIQL_BUILT)
 	$(BIN)/graphql-api serve --host $(HOST) --port $(PORT)
