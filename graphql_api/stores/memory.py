@@ -78,6 +78,9 @@ class MemoryStore:
     def source(self) -> DataSource:
         return DataSource.MEMORY
 
+    async def ping(self) -> None:
+        return
+
     async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
         return {id: self._customers[id] for id in ids if id in self._customers}
 

@@ -195,6 +195,9 @@ class MySQLStore:
             await cursor.execute(sql, params)
             return list(await cursor.fetchall())
 
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1", [])
+
     # -- reads ---------------------------------------------------------------
 
     async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
