@@ -47,6 +47,10 @@ class ErrorShaping(SchemaExtension):
             # Parse and validation errors: the message is about the query itself.
             code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
             return self._with(error, error.message, {"code": code})
+        if isinstance(original, GraphQLError):
+            # graphql-core refusing a variable's value (wrong type, unknown enum
+            # value): a mistake in the request, not a fault of the server.
+            return self._with(error, error.message, {"code": "BAD_USER_INPUT"})
         if isinstance(original, UserInputError):
             return self._with(
                 error, original.message, {"code": "BAD_USER_INPUT", "argument": original.argument}
