@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import strawberry
 
+from graphql_api.auth import AUTH_OFF, Principal
 from graphql_api.loaders import Loaders
 from graphql_api.settings import Settings
 from graphql_api.stores.protocol import Store
@@ -20,6 +21,8 @@ class Context:
     request_id: str
     # Who acts, for the audit trail; None while authentication is off.
     actor: str | None = None
+    # What the caller may do; checked before any resolver runs (schema/access.py).
+    principal: Principal = AUTH_OFF
 
 
 Info = strawberry.Info[Context, None]

@@ -9,6 +9,7 @@ host names or customer data).
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Iterator
 
@@ -20,6 +21,10 @@ from strawberry.types.execution import ExecutionResult
 from graphql_api.errors import StoreFailedError, StoreUnavailableError, UserInputError
 
 log = logging.getLogger("graphql_api.errors")
+
+# graphql-core's hints ("Did you mean 'email'?") name fields, arguments, types
+# and enum values: a map of the schema for whoever cannot introspect it.
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
 def _where(error: BaseException) -> str:
@@ -35,6 +40,9 @@ def _request_id(extension: SchemaExtension) -> str:
 
 
 class ErrorShaping(SchemaExtension):
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        self._hide_suggestions = hide_suggestions
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
@@ -44,13 +52,14 @@ class ErrorShaping(SchemaExtension):
     def _shape(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None:
-            # Parse and validation errors: the message is about the query itself.
-            code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
-            return self._with(error, error.message, {"code": code})
+            # Parse, validation, limit and access errors: the message is about
+            # the query itself. Their own extensions (a limit's name) stay.
+            extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+            return self._with(error, self._told(error.message), extensions)
         if isinstance(original, GraphQLError):
             # graphql-core refusing a variable's value (wrong type, unknown enum
             # value): a mistake in the request, not a fault of the server.
-            return self._with(error, error.message, {"code": "BAD_USER_INPUT"})
+            return self._with(error, self._told(error.message), {"code": "BAD_USER_INPUT"})
         if isinstance(original, UserInputError):
             return self._with(
                 error, original.message, {"code": "BAD_USER_INPUT", "argument": original.argument}
@@ -73,6 +82,9 @@ class ErrorShaping(SchemaExtension):
             "Internal error.",
             {"code": "INTERNAL", "requestId": _request_id(self)},
         )
+
+    def _told(self, message: str) -> str:
+        return _SUGGESTION.sub("", message) if self._hide_suggestions else message
 
     @staticmethod
     def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
