@@ -1,0 +1,147 @@
+"""The GraphQL HTTP endpoint's guards: who is asking, how many operations, how long.
+
+GuardedGraphQL sits between strawberry's view and app.GraphQLEndpoint:
+
+- authentication happens in get_context, which strawberry calls before it
+  reads the body, so a request without a valid token is refused (401,
+  UNAUTHENTICATED) before anything is parsed, validated or read;
+- a batch over the limit is refused before any of its operations runs;
+- the operations of one request run within the request timeout;
+- strawberry's own HTTP refusals (bad JSON, no query, wrong method) become
+  GraphQL-shaped JSON with a code and the request id instead of plain text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from cross_web import HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from graphql_api.auth import AUTH_OFF, AuthenticationFailed, Authenticator, Principal
+from graphql_api.context import Context
+from graphql_api.request_log import current_request
+from graphql_api.schema.limits import LIMIT_CODE
+from graphql_api.settings import QueryLimits
+
+log = logging.getLogger("graphql_api.endpoint")
+
+
+class Unauthenticated(Exception):
+    def __init__(self, failure: AuthenticationFailed) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def _note_codes(*codes: str) -> None:
+    record = current_request()
+    if record is not None:
+        record.error_codes.extend(codes)
+
+
+def _request_id() -> str:
+    record = current_request()
+    return record.request_id if record is not None else "unknown"
+
+
+def error_response(
+    status: int, message: str, extensions: dict[str, object], headers: dict[str, str] | None = None
+) -> Response:
+    _note_codes(str(extensions["code"]))
+    error = {"message": message, "extensions": {**extensions, "requestId": _request_id()}}
+    body = json.dumps({"data": None, "errors": [error]})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+class GuardedGraphQL(GraphQL[Context, None]):
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        limits: QueryLimits,
+        authenticator: Authenticator | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema, **kwargs)
+        self._limits = limits
+        self._authenticator = authenticator
+
+    def principal_of(self, request: Request) -> Principal:
+        """The caller; raises Unauthenticated (answered with 401) when the token is not good."""
+        if self._authenticator is None:
+            return AUTH_OFF
+        outcome = self._authenticator.authenticate(request.headers.get("authorization"))
+        if isinstance(outcome, AuthenticationFailed):
+            raise Unauthenticated(outcome)
+        return outcome
+
+    async def run(  # type: ignore[override]
+        self, request: Request, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response:
+        try:
+            return await super().run(request, context, root_value)
+        except Unauthenticated as refused:
+            return error_response(
+                401,
+                refused.failure.message,
+                {"code": "UNAUTHENTICATED"},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        except _BatchTooLarge as refused:
+            extensions = {
+                "code": LIMIT_CODE,
+                "limit": "batch",
+                "maximum": refused.limit,
+                "actual": refused.actual,
+            }
+            return error_response(400, refused.reason, extensions)
+        except HTTPException as refused:
+            return error_response(refused.status_code, refused.reason, {"code": "BAD_REQUEST"})
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        limit = self._limits.max_batch_operations
+        if isinstance(data, list) and len(data) > limit:
+            raise _BatchTooLarge(limit, len(data))
+        return data
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """All operations of one request within GRAPHQL_API_REQUEST_TIMEOUT."""
+        timeout_s = self._limits.request_timeout_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await super().execute_operation(*args, **kwargs)
+        except TimeoutError:
+            request_data = kwargs.get("request_data")
+            log.warning("request timed out after %s s request_id=%s", timeout_s, _request_id())
+            results = [self._timed_out(timeout_s)]
+            if isinstance(request_data, list):
+                results = [self._timed_out(timeout_s) for _ in request_data]
+            _note_codes(*["TIMEOUT"] * len(results))
+            return results if isinstance(request_data, list) else results[0]
+
+    @staticmethod
+    def _timed_out(timeout_s: float) -> ExecutionResult:
+        error = GraphQLError(
+            f"The request took longer than {timeout_s:g} s and was stopped.",
+            extensions={"code": "TIMEOUT", "requestId": _request_id()},
+        )
+        return ExecutionResult(data=None, errors=[error])
+
+
+class _BatchTooLarge(HTTPException):
+    def __init__(self, limit: int, actual: int) -> None:
+        super().__init__(
+            400, f"A batch may hold at most {limit} operations; this one holds {actual}."
+        )
+        self.limit = limit
+        self.actual = actual
