@@ -288,8 +288,6 @@ def _check_production(read: _Reader, settings: Settings) -> None:
             "GRAPHQL_API_JWT_SECRET",
             "production needs authentication: set it or GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
         )
-    if settings.graphiql:
-        raise ConfigError("GRAPHQL_API_GRAPHIQL", "GraphiQL stays off in production")
     named = read.flag("STUDENT_MODE", False) or read.text("GRAPHQL_API_STORES") is not None
     if settings.stores == (StoreKind.MEMORY,) and not named:
         raise ConfigError(

@@ -88,8 +88,6 @@ def test_jwt_settings_and_their_defaults() -> None:
         pytest.param({**auth_env(), "GRAPHQL_API_JWT_LEEWAY": "3600"}, "GRAPHQL_API_JWT_LEEWAY",
                      id="leeway-too-large"),
         pytest.param(PRODUCTION, "GRAPHQL_API_JWT_SECRET", id="production-without-auth"),
-        pytest.param({**PRODUCTION, **auth_env(), "GRAPHQL_API_GRAPHIQL": "true"},
-                     "GRAPHQL_API_GRAPHIQL", id="production-with-graphiql"),
         pytest.param({"GRAPHQL_API_ENV": "production", **auth_env()}, "RDS_ENDPOINT",
                      id="production-demo-data-by-default"),
     ],
