@@ -1,4 +1,5 @@
-"""The `graphql-api` command: serve, export-schema, db, dynamodb, migrate, outbox, verify."""
+"""The `graphql-api` command: serve, healthcheck, export-schema, db, dynamodb, migrate,
+outbox, verify."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
+import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,7 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="worker processes (GRAPHQL_API_WORKERS, 1)"
+    )
+
+    check = commands.add_parser("healthcheck", help="exit 0 when /healthz answers 200")
+    check.add_argument("--url", default="http://127.0.0.1:8000/healthz")
+    check.add_argument("--timeout", type=float, default=3.0, help="seconds")
 
     export = commands.add_parser("export-schema", help="print the schema as SDL")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
@@ -52,20 +63,61 @@ def _settings() -> Settings:
         sys.exit(f"graphql-api: configuration error: {error}")
 
 
+def _check_startup(settings: Settings) -> None:
+    """What create_app would refuse, refused here once, before workers fork."""
+    if settings.auth is None:
+        return
+    from graphql_api.auth import Authenticator
+
+    try:
+        Authenticator(settings.auth)
+    except ConfigError as error:
+        sys.exit(f"graphql-api: configuration error: {error}")
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from graphql_api.log_format import logging_config
+    from graphql_api.metrics import MULTIPROCESS_DIR_VARIABLE
+
     settings = _settings()  # fail here, with the variable's name, before forking workers
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
-    uvicorn.run(
-        "graphql_api.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-    )
+    _check_startup(settings)
+    workers = args.workers or settings.serving.workers
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        # Workers are separate processes; they share their metrics through
+        # files here so /metrics on any of them reports the whole server.
+        metrics_dir = tempfile.mkdtemp(prefix="graphql-api-metrics-")
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = metrics_dir
+    try:
+        uvicorn.run(
+            "graphql_api.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            log_config=logging_config(settings.log_level),
+            access_log=False,
+            proxy_headers=True,
+            # In-flight requests get this long after SIGTERM before they are cut.
+            timeout_graceful_shutdown=settings.serving.shutdown_timeout_s,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _healthcheck(args: argparse.Namespace) -> None:
+    """For the container's HEALTHCHECK: the slim image has no curl."""
+    try:
+        with urllib.request.urlopen(args.url, timeout=args.timeout) as response:  # noqa: S310
+            healthy = response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        healthy = False
+    if not healthy:
+        sys.exit(f"graphql-api: {args.url} is not healthy")
 
 
 def _export_schema(args: argparse.Namespace) -> None:
@@ -124,8 +176,8 @@ def _dynamodb(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     commands = {
-        "serve": _serve, "export-schema": _export_schema, "db": _db, "dynamodb": _dynamodb,
-        "migrate": sync_commands.run_command, "outbox": sync_commands.run_command,
-        "verify": sync_commands.run_command,
+        "serve": _serve, "healthcheck": _healthcheck, "export-schema": _export_schema,
+        "db": _db, "dynamodb": _dynamodb, "migrate": sync_commands.run_command,
+        "outbox": sync_commands.run_command, "verify": sync_commands.run_command,
     }  # fmt: skip
     commands[args.command](args)

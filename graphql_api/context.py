@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import strawberry
 
+from graphql_api.auth import AUTH_OFF, Principal
 from graphql_api.loaders import Loaders
 from graphql_api.settings import Settings
 from graphql_api.stores.protocol import Store
@@ -23,6 +24,8 @@ class Context:
     actor: str | None = None
     # Which stores served this request; the store chain fills it, `extensions` report it.
     store_usage: StoreUsage = field(default_factory=StoreUsage)
+    # What the caller may do; checked before any resolver runs (schema/access.py).
+    principal: Principal = AUTH_OFF
 
 
 Info = strawberry.Info[Context, None]

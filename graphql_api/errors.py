@@ -82,3 +82,12 @@ class StoreUnavailableError(GraphqlApiError):
     def __init__(self, stores: tuple[str, ...]) -> None:
         super().__init__("no data store is available: " + ", ".join(stores))
         self.stores = stores
+
+
+class RequestTimedOutError(GraphqlApiError):
+    """A request ran past GRAPHQL_API_REQUEST_TIMEOUT and was stopped."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"The request took longer than {timeout_s:g} s and was stopped.")
+        self.timeout_s = timeout_s
+        self.message = str(self)

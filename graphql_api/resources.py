@@ -19,6 +19,7 @@ from aiobotocore.config import AioConfig
 from asyncmy.pool import Pool
 
 from graphql_api.demo import demo_data
+from graphql_api.metrics import PoolUsage
 from graphql_api.settings import (
     DynamoDBSettings,
     MySQLSettings,
@@ -26,11 +27,13 @@ from graphql_api.settings import (
     Settings,
     StoreKind,
 )
-from graphql_api.stores.breaker import CircuitBreaker
+from graphql_api.stores.breaker import BreakerState, CircuitBreaker
 from graphql_api.stores.chain import FallbackChain, RetryPolicy, StoreSlot
 from graphql_api.stores.dynamodb import DynamoDBStore
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
+from graphql_api.stores.observed import ObservedStore
+from graphql_api.stores.observer import NoObserver, StoreObserver
 from graphql_api.stores.protocol import Store
 from graphql_api.sync.outbox import OutboxRelay
 
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
 
 log = logging.getLogger("graphql_api.resources")
+
+# How long shutdown waits for the outbox relay's batch in hand before cutting it off.
+_RELAY_STOP_TIMEOUT_S = 10.0
 
 # A known session: UTC times, strict about bad values, no surprises in quoting.
 _SESSION_SETUP = (
@@ -51,6 +57,18 @@ class Resources:
     # Reads fall back along the chain; writes go to its primary only.
     stores: FallbackChain
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Every configured store by name, for /readyz: those reads go to, in the
+    # chain's order, and the writer when reads never go to it (a reader endpoint).
+    read_stores: dict[str, Store] = field(default_factory=dict)
+    write_only_stores: dict[str, Store] = field(default_factory=dict)
+    # The MySQL pools (writer, reader endpoint) by name, for the pool gauges.
+    _pools: dict[str, Pool] = field(default_factory=dict)
+
+    def pool_usage(self) -> dict[str, PoolUsage]:
+        return {
+            name: PoolUsage(in_use=pool.size - pool.freesize, idle=pool.freesize, max=pool.maxsize)
+            for name, pool in self._pools.items()
+        }
 
     @property
     def reader(self) -> FallbackChain:
@@ -87,6 +105,7 @@ async def open_mysql_pool(mysql: MySQLSettings) -> Pool:
 async def close_mysql_pool(pool: Pool) -> None:
     pool.close()
     await pool.wait_closed()
+    log.info("MySQL pool closed")
 
 
 @asynccontextmanager
@@ -117,109 +136,155 @@ def memory_store() -> MemoryStore:
     return MemoryStore(sales_reps=data.sales_reps, customers=data.customers, events=data.events)
 
 
-def _slot(name: str, store: Store, resilience: ResilienceSettings) -> StoreSlot:
-    breaker = CircuitBreaker(
-        failure_threshold=resilience.breaker_failure_threshold,
-        cooldown_s=resilience.breaker_cooldown_s,
-    )
-    return StoreSlot(name=name, store=store, breaker=breaker)
+class _Opener:
+    """Opens the configured stores, each behind its breaker and counted by the
+    observer; everything opened is closed by `stack`, in reverse order."""
 
+    def __init__(self, settings: Settings, stack: AsyncExitStack, observer: StoreObserver) -> None:
+        self._settings = settings
+        self._resilience: ResilienceSettings = settings.resilience
+        self._stack = stack
+        self._observer = observer
+        self.pools: dict[str, Pool] = {}
+        self.writer: StoreSlot | None = None
+        self._writer_pool: Pool | None = None
+        self._dynamodb: DynamoDBClient | None = None
 
-async def _mysql_slots(
-    mysql: MySQLSettings, resilience: ResilienceSettings, stack: AsyncExitStack, *, outbox: bool
-) -> tuple[StoreSlot, StoreSlot, Pool]:
-    """The slot queries read from, the writer's slot (one and the same without a
-    reader endpoint, so reads and writes share one breaker) and the writer's pool."""
-    pool = await open_mysql_pool(mysql)
-    stack.push_async_callback(close_mysql_pool, pool)
-    store = MySQLStore(pool, timeout_s=mysql.query_timeout_s, outbox=outbox)
-    writer = _slot("mysql", store, resilience)
-    log.info(
-        "MySQL writer at %s:%d/%s (pool of %d)",
-        mysql.host,
-        mysql.port,
-        mysql.database,
-        mysql.pool_size,
-    )
-    if mysql.reader_host is None:
-        return writer, writer, pool
-    reader_pool = await open_mysql_pool(replace(mysql, host=mysql.reader_host))
-    stack.push_async_callback(close_mysql_pool, reader_pool)
-    name = "mysql-reader"
-    reader_store = MySQLStore(reader_pool, timeout_s=mysql.query_timeout_s, name=name)
-    log.info("MySQL reader at %s:%d", mysql.reader_host, mysql.port)
-    return _slot(name, reader_store, resilience), writer, pool
+    def _slot(self, name: str, store: Store) -> StoreSlot:
+        observer = self._observer
 
+        def report(state: BreakerState) -> None:
+            observer.breaker_state(store=name, state=state)
 
-async def _open_slots(
-    settings: Settings, stack: AsyncExitStack
-) -> tuple[list[StoreSlot], StoreSlot | None]:
-    readers: list[StoreSlot] = []
-    writer: StoreSlot | None = None
-    writer_pool: Pool | None = None
-    dynamodb: DynamoDBClient | None = None
-    resilience = settings.resilience
-    for position, kind in enumerate(settings.stores):
+        breaker = CircuitBreaker(
+            failure_threshold=self._resilience.breaker_failure_threshold,
+            cooldown_s=self._resilience.breaker_cooldown_s,
+            on_change=report,
+        )
+        report(breaker.state)
+        observed = ObservedStore(store, observer=observer, name=name)
+        return StoreSlot(name=name, store=observed, breaker=breaker)
+
+    async def _pool(self, name: str, mysql: MySQLSettings) -> Pool:
+        pool = await open_mysql_pool(mysql)
+        self._stack.push_async_callback(close_mysql_pool, pool)
+        self.pools[name] = pool
+        return pool
+
+    async def reader(self, kind: StoreKind, *, primary: bool) -> StoreSlot:
+        """The slot reads of `kind` go to; the primary's writer slot is kept aside."""
         if kind is StoreKind.MEMORY:
             log.info("serving the in-memory demo store (source MEMORY)")
-            reader = writer = _slot("memory", memory_store(), resilience)
-        elif kind is StoreKind.MYSQL:
-            assert settings.mysql is not None
-            reader, mysql_writer, pool = await _mysql_slots(
-                settings.mysql, resilience, stack, outbox=settings.keeps_fallback_fresh
-            )
-            # Only the primary takes writes; a MySQL behind another store never does.
-            if position == 0:
-                writer, writer_pool = mysql_writer, pool
-        else:
-            assert settings.dynamodb is not None
-            client = dynamodb = await stack.enter_async_context(dynamodb_client(settings.dynamodb))
-            store = DynamoDBStore(
-                client, table=settings.dynamodb.table, timeout_s=settings.dynamodb.timeout_s
-            )
-            reader = _slot("dynamodb", store, resilience)
-            log.info("DynamoDB table %s in %s", settings.dynamodb.table, settings.dynamodb.region)
-        readers.append(reader)
-    if settings.keeps_fallback_fresh and settings.outbox_relay:
-        assert writer_pool is not None
+            self.writer = self._slot("memory", memory_store())
+            return self.writer
+        if kind is StoreKind.MYSQL:
+            return await self._mysql(primary=primary)
+        return await self._dynamodb_slot()
+
+    async def _mysql(self, *, primary: bool) -> StoreSlot:
+        """Without a reader endpoint, reads and writes share one slot (one breaker)."""
+        mysql = self._settings.mysql
+        assert mysql is not None
+        pool = await self._pool("mysql", mysql)
+        outbox = self._settings.keeps_fallback_fresh
+        store = MySQLStore(pool, timeout_s=mysql.query_timeout_s, outbox=outbox)
+        log.info(
+            "MySQL writer at %s:%d/%s (pool of %d)",
+            mysql.host,
+            mysql.port,
+            mysql.database,
+            mysql.pool_size,
+        )
+        writer = self._slot("mysql", store) if primary or mysql.reader_host is None else None
+        # Only the primary takes writes; a MySQL behind another store never does.
+        if primary:
+            self.writer, self._writer_pool = writer, pool
+        if mysql.reader_host is None:
+            assert writer is not None
+            return writer
+        name = "mysql-reader"
+        reader_pool = await self._pool(name, replace(mysql, host=mysql.reader_host))
+        log.info("MySQL reader at %s:%d", mysql.reader_host, mysql.port)
+        reader = MySQLStore(reader_pool, timeout_s=mysql.query_timeout_s, name=name)
+        return self._slot(name, reader)
+
+    async def _dynamodb_slot(self) -> StoreSlot:
+        dynamodb = self._settings.dynamodb
         assert dynamodb is not None
+        client = await self._stack.enter_async_context(dynamodb_client(dynamodb))
+        self._dynamodb = client
+        log.info("DynamoDB table %s in %s", dynamodb.table, dynamodb.region)
+        return self._slot(
+            "dynamodb", DynamoDBStore(client, table=dynamodb.table, timeout_s=dynamodb.timeout_s)
+        )
+
+    async def start_relay(self) -> None:
+        """The outbox relay runs beside the server; it stops before the pool and client close."""
+        settings = self._settings
+        if not (settings.keeps_fallback_fresh and settings.outbox_relay):
+            return
+        assert self._writer_pool is not None
+        assert self._dynamodb is not None
         assert settings.dynamodb is not None
-        await _start_relay(writer_pool, dynamodb, settings.dynamodb.table, stack)
-    return readers, writer
+        relay = OutboxRelay(
+            pool=self._writer_pool,
+            client=self._dynamodb,
+            table=settings.dynamodb.table,
+            report_every_s=settings.outbox_backlog_interval_s,
+            observer=self._observer,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop), name="outbox-relay")
+
+        async def stop_relay() -> None:
+            stop.set()
+            # It finishes the batch in hand; one stuck on a stalled store is cut off
+            # (its rows stay in the outbox for the next relay) so shutdown ends.
+            done, _ = await asyncio.wait({task}, timeout=_RELAY_STOP_TIMEOUT_S)
+            if not done:
+                log.warning("outbox relay still busy after %g s: cancelled", _RELAY_STOP_TIMEOUT_S)
+                task.cancel()
+                await asyncio.wait({task}, timeout=_RELAY_STOP_TIMEOUT_S)
+            if task.done() and not task.cancelled():
+                task.result()
+            log.info("outbox relay stopped (%d rows delivered)", relay.delivered)
+
+        self._stack.push_async_callback(stop_relay)
+        log.info("outbox relay started for DynamoDB table %s", settings.dynamodb.table)
 
 
-async def _start_relay(
-    pool: Pool, client: DynamoDBClient, table: str, stack: AsyncExitStack
-) -> None:
-    """The outbox relay runs beside the server; it stops before the pool and client close."""
-    relay = OutboxRelay(pool=pool, client=client, table=table)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop), name="outbox-relay")
-
-    async def stop_relay() -> None:
-        stop.set()
-        await task
-
-    stack.push_async_callback(stop_relay)
-    log.info("outbox relay started for DynamoDB table %s", table)
-
-
-async def open_resources(settings: Settings) -> Resources:
+async def open_resources(settings: Settings, *, observer: StoreObserver | None = None) -> Resources:
     stack = AsyncExitStack()
+    opener = _Opener(settings, stack, observer or NoObserver())
     try:
-        readers, writer = await _open_slots(settings, stack)
+        readers = [
+            await opener.reader(kind, primary=position == 0)
+            for position, kind in enumerate(settings.stores)
+        ]
+        await opener.start_relay()
     except BaseException:
         await stack.aclose()
         raise
     resilience = settings.resilience
     chain = FallbackChain(
         readers=readers,
-        writer=writer,
+        writer=opener.writer,
         policy=RetryPolicy(
             attempts=resilience.attempts_per_store,
             base_delay_s=resilience.retry_base_delay_s,
             max_delay_s=resilience.retry_max_delay_s,
         ),
+        observer=observer or NoObserver(),
     )
     log.info("reading from %s", " then ".join(slot.name for slot in readers))
-    return Resources(stores=chain, _closers=[stack.aclose])
+    read_stores = {slot.name: slot.store for slot in readers}
+    writer = opener.writer
+    return Resources(
+        stores=chain,
+        _closers=[stack.aclose],
+        read_stores=read_stores,
+        write_only_stores=(
+            {writer.name: writer.store} if writer and writer.name not in read_stores else {}
+        ),
+        _pools=opener.pools,
+    )

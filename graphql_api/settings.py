@@ -8,8 +8,10 @@ The old deployment's variable names (RDS_*, STUDENT_MODE) keep working.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from graphql_api.errors import ConfigError
 
@@ -65,8 +67,42 @@ class ResilienceSettings:
     # Consecutive failures that open a store's breaker, and how long it stays open.
     breaker_failure_threshold: int = 5
     breaker_cooldown_s: float = 5.0
-    # No GraphQL request runs longer than this.
+
+
+@dataclass(frozen=True, slots=True)
+class JwtSettings:
+    """Bearer tokens: HS256 with `secret`, or RS256/ES256 with the key in `public_key_file`."""
+
+    secret: str | None = field(repr=False)
+    public_key_file: Path | None
+    issuer: str | None
+    audience: str | None
+    roles_claim: str
+    leeway_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """What one request may ask for; every limit is checked before any resolver runs."""
+
+    max_depth: int = 8
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_cost: int = 100_000
+    max_batch_operations: int = 10
+    max_body_bytes: int = 64 * 1024
+    # No GraphQL request runs longer than this: a stalled store or a slow
+    # resolver ends in a TIMEOUT error, never a hanging request.
     request_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServingSettings:
+    cors_origins: tuple[str, ...] = ()
+    workers: int = 1
+    # Below the 30 s most orchestrators wait between SIGTERM and SIGKILL.
+    shutdown_timeout_s: int = 20
+    ready_timeout_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +117,12 @@ class Settings:
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
     # Drain the outbox to DynamoDB from this process (when MySQL leads and DynamoDB follows).
     outbox_relay: bool = True
+    # How often the relay measures the outbox backlog (its gauges and log line).
+    outbox_backlog_interval_s: float = 10.0
+    # None: authentication is off (development only).
+    auth: JwtSettings | None = None
+    limits: QueryLimits = QueryLimits()
+    serving: ServingSettings = ServingSettings()
 
     @property
     def keeps_fallback_fresh(self) -> bool:
@@ -223,9 +265,6 @@ def _resilience_settings(read: _Reader) -> ResilienceSettings:
         breaker_cooldown_s=read.seconds(
             "GRAPHQL_API_BREAKER_COOLDOWN", default.breaker_cooldown_s, low=0.01, high=600
         ),
-        request_timeout_s=read.seconds(
-            "GRAPHQL_API_REQUEST_TIMEOUT", default.request_timeout_s, low=0.1, high=600
-        ),
     )
 
 
@@ -287,6 +326,94 @@ def _configured_store_order(configured: str) -> tuple[StoreKind, ...]:
     return tuple(kinds)
 
 
+# HS256 keys shorter than the hash output are guessable offline from one token.
+_MIN_SECRET_LENGTH = 32
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _jwt_settings(read: _Reader) -> JwtSettings | None:
+    secret = read.text("GRAPHQL_API_JWT_SECRET")
+    key_file = read.text("GRAPHQL_API_JWT_PUBLIC_KEY_FILE")
+    if secret is None and key_file is None:
+        return None
+    if secret is not None and key_file is not None:
+        raise ConfigError(
+            "GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
+            "set either it or GRAPHQL_API_JWT_SECRET, not both",
+        )
+    if secret is not None and len(secret) < _MIN_SECRET_LENGTH:
+        raise ConfigError(
+            "GRAPHQL_API_JWT_SECRET", f"must be at least {_MIN_SECRET_LENGTH} characters long"
+        )
+    return JwtSettings(
+        secret=secret,
+        public_key_file=None if key_file is None else Path(key_file),
+        issuer=read.text("GRAPHQL_API_JWT_ISSUER"),
+        audience=read.text("GRAPHQL_API_JWT_AUDIENCE"),
+        roles_claim=read.text("GRAPHQL_API_JWT_ROLES_CLAIM", "roles") or "roles",
+        leeway_s=read.seconds("GRAPHQL_API_JWT_LEEWAY", 30.0, low=0.0, high=300.0),
+    )
+
+
+def _query_limits(read: _Reader) -> QueryLimits:
+    default = QueryLimits()
+    return QueryLimits(
+        max_depth=read.integer("GRAPHQL_API_MAX_DEPTH", default.max_depth, low=1, high=100),
+        max_aliases=read.integer("GRAPHQL_API_MAX_ALIASES", default.max_aliases, low=0, high=1000),
+        max_tokens=read.integer(
+            "GRAPHQL_API_MAX_TOKENS", default.max_tokens, low=10, high=1_000_000
+        ),
+        max_cost=read.integer("GRAPHQL_API_MAX_COST", default.max_cost, low=1, high=10_000_000),
+        max_batch_operations=read.integer(
+            "GRAPHQL_API_MAX_BATCH_OPERATIONS", default.max_batch_operations, low=1, high=1000
+        ),
+        max_body_bytes=read.integer(
+            "GRAPHQL_API_MAX_BODY_BYTES", default.max_body_bytes, low=1024, high=64 * 1024 * 1024
+        ),
+        request_timeout_s=read.seconds(
+            "GRAPHQL_API_REQUEST_TIMEOUT", default.request_timeout_s, low=0.1, high=600.0
+        ),
+    )
+
+
+def _cors_origins(read: _Reader) -> tuple[str, ...]:
+    configured = read.text("GRAPHQL_API_CORS_ORIGINS", "") or ""
+    origins = tuple(origin.strip() for origin in configured.split(",") if origin.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                "GRAPHQL_API_CORS_ORIGINS",
+                f"{origin!r} is not an origin like https://app.example.com (no path, no slash)",
+            )
+    return origins
+
+
+def _serving_settings(read: _Reader) -> ServingSettings:
+    default = ServingSettings()
+    return ServingSettings(
+        cors_origins=_cors_origins(read),
+        workers=read.integer("GRAPHQL_API_WORKERS", default.workers, low=1, high=64),
+        shutdown_timeout_s=read.integer(
+            "GRAPHQL_API_SHUTDOWN_TIMEOUT", default.shutdown_timeout_s, low=0, high=600
+        ),
+        ready_timeout_s=read.seconds(
+            "GRAPHQL_API_READY_TIMEOUT", default.ready_timeout_s, low=0.05, high=60.0
+        ),
+    )
+
+
+def _check_production(settings: Settings) -> None:
+    """Production refuses to start without authentication.
+
+    (Its other refusal, the in-memory store unless named, is in _store_order.)
+    """
+    if settings.is_production and settings.auth is None:
+        raise ConfigError(
+            "GRAPHQL_API_JWT_SECRET",
+            "production needs authentication: set it or GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
+        )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     read = _Reader(env)
     environment = read.choice("GRAPHQL_API_ENV", Environment, Environment.DEVELOPMENT)
@@ -297,7 +424,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     log_level = (read.text("GRAPHQL_API_LOG_LEVEL", "INFO") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("GRAPHQL_API_LOG_LEVEL", f"unknown level {log_level!r}")
-    return Settings(
+    settings = Settings(
         environment=environment,
         stores=stores,
         mysql=mysql,
@@ -307,4 +434,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         dynamodb=dynamodb,
         resilience=_resilience_settings(read),
         outbox_relay=read.flag("GRAPHQL_API_OUTBOX_RELAY", True),
+        outbox_backlog_interval_s=read.seconds(
+            "GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL", 10.0, low=0.1, high=3600.0
+        ),
+        auth=_jwt_settings(read),
+        limits=_query_limits(read),
+        serving=_serving_settings(read),
     )
+    _check_production(settings)
+    return settings

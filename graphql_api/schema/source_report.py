@@ -15,14 +15,14 @@ from strawberry.extensions import SchemaExtension
 from graphql_api.stores.usage import StoreUsage
 
 
+def stores_extension(usage: StoreUsage) -> dict[str, Any]:
+    """The `extensions` entry for one request's StoreUsage."""
+    return {"stores": {"used": usage.used_names(), "degraded": usage.degraded}}
+
+
 class SourceReport(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         usage = getattr(self.execution_context.context, "store_usage", None)
         if not isinstance(usage, StoreUsage):
             return {}
-        return {
-            "stores": {
-                "used": [source.value for source in usage.used],
-                "degraded": usage.degraded,
-            }
-        }
+        return stores_extension(usage)

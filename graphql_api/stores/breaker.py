@@ -38,12 +38,15 @@ class CircuitBreaker:
         failure_threshold: int,
         cooldown_s: float,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[BreakerState], None] | None = None,
     ) -> None:
         assert failure_threshold >= 1, "a breaker must allow at least one failure"
         assert cooldown_s > 0, "a breaker must stay open for some time"
         self._threshold = failure_threshold
         self._cooldown_s = cooldown_s
         self._clock = clock
+        # Told the new state on every transition (the breaker_state gauge).
+        self._on_change = on_change
         self._state = BreakerState.CLOSED
         self._failures = 0
         self._opened_at = 0.0
@@ -62,8 +65,8 @@ class CircuitBreaker:
         if self._state is BreakerState.OPEN:
             if now - self._opened_at < self._cooldown_s:
                 return False
-            self._state = BreakerState.HALF_OPEN
             self._probe_started_at = now
+            self._become(BreakerState.HALF_OPEN)
             return True
         # A probe that never reported (its request was cancelled) must not keep
         # the store shut forever: after a cool-down another probe may go.
@@ -74,18 +77,24 @@ class CircuitBreaker:
         return False
 
     def record_success(self) -> None:
-        self._state = BreakerState.CLOSED
         self._failures = 0
         self._probe_started_at = None
+        self._become(BreakerState.CLOSED)
 
     def record_failure(self) -> None:
         self._failures += 1
         if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:
             if self._state is not BreakerState.OPEN:
                 self._times_opened += 1
-            self._state = BreakerState.OPEN
             self._opened_at = self._clock()
             self._probe_started_at = None
+            self._become(BreakerState.OPEN)
+
+    def _become(self, state: BreakerState) -> None:
+        changed = state is not self._state
+        self._state = state
+        if changed and self._on_change is not None:
+            self._on_change(state)
 
     def snapshot(self) -> BreakerSnapshot:
         return BreakerSnapshot(

@@ -4,8 +4,9 @@ A read gets at most `attempts` tries on a store (full-jitter exponential
 backoff between them, capped), then the next store answers. "Not found" is an
 answer, never a reason to fall back. Each store has a circuit breaker, so
 while a store is known to be down requests skip it at once instead of paying
-for its retries. Every fallback is logged and counted, and recorded in the
-request's StoreUsage for the response's `extensions`.
+for its retries. Every fallback is logged, counted (here and through the
+StoreObserver, for the metrics), and recorded in the request's StoreUsage for
+the response's `extensions` and the access log.
 
 Retries are small explicit code rather than tenacity: the breaker decides
 before every attempt whether the store may be tried at all, a timeout moves
@@ -27,6 +28,7 @@ from typing import TypeVar
 from graphql_api.errors import GraphqlApiError, StoreFailedError, StoreUnavailableError
 from graphql_api.stores.backoff import full_jitter_delay
 from graphql_api.stores.breaker import BreakerSnapshot, BreakerState, CircuitBreaker
+from graphql_api.stores.observer import NoObserver, StoreObserver
 from graphql_api.stores.protocol import Store
 from graphql_api.stores.records import (
     CustomerChange,
@@ -119,6 +121,7 @@ class FallbackChain:
         policy: RetryPolicy,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         draw: Callable[[], float] = random.random,
+        observer: StoreObserver | None = None,
     ) -> None:
         assert readers, "a chain needs at least one store to read from"
         self._readers = tuple(readers)
@@ -126,6 +129,7 @@ class FallbackChain:
         self._policy = policy
         self._sleep = sleep
         self._draw = draw
+        self._observer: StoreObserver = observer or NoObserver()
         self._counters = {slot.name: _StoreCounters() for slot in self._slots()}
         self._totals: Counter[str] = Counter()
         self._usage: StoreUsage | None = None
@@ -143,7 +147,7 @@ class FallbackChain:
         return self._readers[0].store.source
 
     def stats(self) -> ChainStats:
-        """A snapshot of the counters, for logs, tests and (later) metrics."""
+        """A snapshot of the counters, for logs and tests (metrics come through the observer)."""
         slots = {slot.name: slot for slot in self._slots()}
         return ChainStats(
             stores={
@@ -175,6 +179,8 @@ class FallbackChain:
             self._counters[slot.name].served += 1
             if position > 0:
                 self._totals["fallbacks"] += 1
+                # Every store before this one failed; the first is the one preferred.
+                self._observer.store_fallback(from_store=self._readers[0].name, to_store=slot.name)
                 # A store that failed just now is news; one the open breaker
                 # skipped was reported when the breaker opened, so an outage
                 # logs a warning per real failure, not per request.

@@ -22,3 +22,7 @@ class StoreUsage:
 
     def unanswered(self) -> None:
         self.degraded = True
+
+    def used_names(self) -> list[str]:
+        """The `source` names, as the response's extensions and the access log show them."""
+        return [source.value for source in self.used]

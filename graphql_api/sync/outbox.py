@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from graphql_api.dynamodb_admin import put_items
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.observer import NoObserver, StoreObserver
 from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, fetch_by_keys
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class OutboxRelay:
         batch_size: int = 100,
         idle_s: float = 0.5,
         max_backoff_s: float = 30.0,
-        report_every_s: float = 30.0,
+        report_every_s: float = 10.0,
+        observer: StoreObserver | None = None,
     ) -> None:
         self._pool = pool
         self._client = client
@@ -63,6 +65,7 @@ class OutboxRelay:
         self._idle_s = idle_s
         self._max_backoff_s = max_backoff_s
         self._report_every_s = report_every_s
+        self._observer: StoreObserver = observer or NoObserver()
         self._last_report = 0.0
         self.delivered = 0
         self.failures = 0
@@ -132,7 +135,8 @@ class OutboxRelay:
             # DynamoDB already holds this version or a newer one: nothing to do.
 
     async def _report_backlog(self, *, failing: bool) -> None:
-        """A log line with the backlog now and then; oftener matters less than never."""
+        """The backlog now and then, to the observer (the outbox gauges) and, while
+        rows wait or the relay fails, in a log line; oftener matters less than never."""
         now = asyncio.get_running_loop().time()
         if now - self._last_report < self._report_every_s:
             return
@@ -142,6 +146,7 @@ class OutboxRelay:
         except Exception as error:
             log.warning("outbox backlog unknown (%s)", type(error).__name__)
             return
+        self._observer.outbox_backlog(rows=backlog.rows, oldest_age_s=backlog.oldest_age_s)
         if backlog.rows or failing:
             age = "-" if backlog.oldest_age_s is None else f"{backlog.oldest_age_s:.1f}"
             log.info("outbox backlog: %d rows, oldest %s s", backlog.rows, age)

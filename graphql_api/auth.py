@@ -1,0 +1,134 @@
+"""Who is asking: bearer JWTs checked against the configured key, issuer and audience.
+
+HS256 tokens are checked with a shared secret, RS256/ES256 tokens with a public
+key; the algorithm follows from the configured key, never from the token, so a
+token cannot choose `none` or sign with the public key as an HMAC secret. The
+reason a token was refused is logged by category only, never the token.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from graphql_api.errors import ConfigError
+from graphql_api.settings import JwtSettings
+
+log = logging.getLogger("graphql_api.auth")
+
+# customer_events.actor is VARCHAR(100); a longer subject could not be recorded.
+ACTOR_MAX_LENGTH = 100
+
+
+class Role(enum.Enum):
+    VIEWER = "viewer"
+    MANAGER = "manager"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller; `subject` is the token's `sub`, the audit actor."""
+
+    subject: str | None
+    roles: frozenset[Role]
+
+    @property
+    def may_query(self) -> bool:
+        return bool(self.roles)
+
+    @property
+    def may_mutate(self) -> bool:
+        return Role.MANAGER in self.roles
+
+
+# Development without configured auth: everything allowed, no actor recorded.
+AUTH_OFF = Principal(subject=None, roles=frozenset(Role))
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticationFailed:
+    """Why a request has no principal; `message` is safe to send to the client."""
+
+    message: str
+
+
+_MISSING = AuthenticationFailed("A bearer token is required (Authorization: Bearer <token>).")
+_EXPIRED = AuthenticationFailed("The bearer token has expired.")
+_INVALID = AuthenticationFailed("The bearer token is not valid.")
+
+
+def _load_public_key(settings: JwtSettings) -> tuple[object, str]:
+    assert settings.public_key_file is not None
+    name = "GRAPHQL_API_JWT_PUBLIC_KEY_FILE"
+    try:
+        pem = settings.public_key_file.read_bytes()
+    except OSError as error:
+        raise ConfigError(name, f"cannot read the key file ({error.strerror})") from None
+    try:
+        key = load_pem_public_key(pem)
+    except ValueError:
+        raise ConfigError(name, "is not a PEM public key") from None
+    if isinstance(key, rsa.RSAPublicKey):
+        return key, "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return key, "ES256"
+    raise ConfigError(name, "must hold an RSA key (RS256) or a P-256 EC key (ES256)")
+
+
+class Authenticator:
+    """Turns an Authorization header into a Principal or an AuthenticationFailed."""
+
+    def __init__(self, settings: JwtSettings) -> None:
+        if settings.public_key_file is not None:
+            self._key, algorithm = _load_public_key(settings)
+        else:
+            assert settings.secret is not None
+            self._key, algorithm = settings.secret, "HS256"
+        self._algorithms = [algorithm]
+        self._settings = settings
+
+    @property
+    def algorithm(self) -> str:
+        return self._algorithms[0]
+
+    def authenticate(self, authorization: str | None) -> Principal | AuthenticationFailed:
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _MISSING
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                key=self._key,  # type: ignore[arg-type]
+                algorithms=self._algorithms,
+                issuer=self._settings.issuer,
+                audience=self._settings.audience,
+                leeway=self._settings.leeway_s,
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_aud": self._settings.audience is not None,
+                },
+            )
+        except jwt.ExpiredSignatureError:
+            return _EXPIRED
+        except jwt.InvalidTokenError as error:
+            log.info("token refused: %s", type(error).__name__)
+            return _INVALID
+        return self._principal(claims)
+
+    def _principal(self, claims: dict[str, object]) -> Principal | AuthenticationFailed:
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not 0 < len(subject) <= ACTOR_MAX_LENGTH:
+            log.info("token refused: subject empty or longer than %d", ACTOR_MAX_LENGTH)
+            return _INVALID
+        granted = claims.get(self._settings.roles_claim, [])
+        if not isinstance(granted, list) or not all(isinstance(r, str) for r in granted):
+            log.info("token without a list of roles in %r", self._settings.roles_claim)
+            granted = []
+        known = {role.value: role for role in Role}
+        roles = frozenset(known[name] for name in granted if name in known)
+        return Principal(subject=subject, roles=roles)

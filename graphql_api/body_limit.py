@@ -1,0 +1,78 @@
+"""Request bodies larger than the limit are refused before anything parses them."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_api.request_log import current_request, send_json
+
+
+def _too_large(limit: int, request_id: str) -> bytes:
+    error = {
+        "message": f"The request body is larger than {limit} bytes.",
+        "extensions": {
+            "code": "QUERY_LIMIT_EXCEEDED",
+            "limit": "body",
+            "maximum": limit,
+            "requestId": request_id,
+        },
+    }
+    return json.dumps({"data": None, "errors": [error]}).encode()
+
+
+class BodyLimit:
+    """ASGI middleware: at most `max_bytes` of body, else 413 with a GraphQL-shaped error.
+
+    A declared Content-Length over the limit is refused without reading; a
+    chunked body is read up to the limit and refused at the first byte past
+    it. An accepted body is replayed to the app as one message.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            await self._refuse(send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                # The client left; let the app see the disconnect as it would.
+                await self._app(scope, _replay([message], receive), send)
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self._max_bytes:
+                await self._refuse(send)
+                return
+        replayed: Message = {"type": "http.request", "body": bytes(body), "more_body": False}
+        await self._app(scope, _replay([replayed], receive), send)
+
+    async def _refuse(self, send: Send) -> None:
+        record = current_request()
+        request_id = record.request_id if record else "unknown"
+        if record is not None:
+            record.error_codes.append("QUERY_LIMIT_EXCEEDED")
+        await send_json(send, 413, _too_large(self._max_bytes, request_id))
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay

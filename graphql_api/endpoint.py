@@ -1,0 +1,157 @@
+"""The GraphQL HTTP endpoint's guards: who is asking, how many operations, how long.
+
+GuardedGraphQL sits between strawberry's view and app.GraphQLEndpoint:
+
+- authentication happens in get_context, which strawberry calls before it
+  reads the body, so a request without a valid token is refused (401,
+  UNAUTHENTICATED) before anything is parsed, validated or read;
+- a batch over the limit is refused before any of its operations runs;
+- the operations of one request run within the request timeout (TIMEOUT, shaped
+  by schema/error_shaping.py like every other error);
+- strawberry's own HTTP refusals (bad JSON, no query, wrong method) become
+  GraphQL-shaped JSON with a code and the request id instead of plain text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from graphql_api.auth import AUTH_OFF, AuthenticationFailed, Authenticator, Principal
+from graphql_api.context import Context
+from graphql_api.errors import RequestTimedOutError
+from graphql_api.request_log import current_request
+from graphql_api.schema.error_shaping import shape_error
+from graphql_api.schema.limits import LIMIT_CODE
+from graphql_api.schema.source_report import stores_extension
+from graphql_api.settings import QueryLimits
+from graphql_api.stores.usage import StoreUsage
+
+
+class Unauthenticated(Exception):
+    def __init__(self, failure: AuthenticationFailed) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def _note_codes(*codes: str) -> None:
+    record = current_request()
+    if record is not None:
+        record.error_codes.extend(codes)
+
+
+def _request_id() -> str:
+    record = current_request()
+    return record.request_id if record is not None else "unknown"
+
+
+def error_response(
+    status: int, message: str, extensions: dict[str, object], headers: dict[str, str] | None = None
+) -> Response:
+    _note_codes(str(extensions["code"]))
+    error = {"message": message, "extensions": {**extensions, "requestId": _request_id()}}
+    body = json.dumps({"data": None, "errors": [error]})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+class GuardedGraphQL(GraphQL[Context, None]):
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        limits: QueryLimits,
+        authenticator: Authenticator | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema, **kwargs)
+        self._limits = limits
+        self._authenticator = authenticator
+
+    def principal_of(self, request: Request) -> Principal:
+        """The caller; raises Unauthenticated (answered with 401) when the token is not good."""
+        if self._authenticator is None:
+            return AUTH_OFF
+        outcome = self._authenticator.authenticate(request.headers.get("authorization"))
+        if isinstance(outcome, AuthenticationFailed):
+            raise Unauthenticated(outcome)
+        return outcome
+
+    async def run(  # type: ignore[override]
+        self, request: Request, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response:
+        try:
+            return await super().run(request, context, root_value)
+        except Unauthenticated as refused:
+            return error_response(
+                401,
+                refused.failure.message,
+                {"code": "UNAUTHENTICATED"},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        except _BatchTooLarge as refused:
+            extensions = {
+                "code": LIMIT_CODE,
+                "limit": "batch",
+                "maximum": refused.limit,
+                "actual": refused.actual,
+            }
+            return error_response(400, refused.reason, extensions)
+        except HTTPException as refused:
+            return error_response(refused.status_code, refused.reason, {"code": "BAD_REQUEST"})
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        limit = self._limits.max_batch_operations
+        if isinstance(data, list) and len(data) > limit:
+            raise _BatchTooLarge(limit, len(data))
+        return data
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """All operations of one request within GRAPHQL_API_REQUEST_TIMEOUT: a stalled
+        store or a slow resolver ends in a TIMEOUT error, never a hanging request."""
+        timeout_s = self._limits.request_timeout_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await super().execute_operation(*args, **kwargs)
+        except TimeoutError:
+            request_data = kwargs.get("request_data")
+            context = kwargs.get("context")
+            count = len(request_data) if isinstance(request_data, list) else 1
+            results = [_timed_out(timeout_s, context) for _ in range(count)]
+            _note_codes(*["TIMEOUT"] * count)
+            return results if isinstance(request_data, list) else results[0]
+
+
+def _timed_out(timeout_s: float, context: object) -> ExecutionResult:
+    """What a stopped operation answers: the TIMEOUT error, shaped like every other
+    error, and the stores that served it so far (a timed-out part is degraded)."""
+    timed_out = RequestTimedOutError(timeout_s)
+    request_id = getattr(context, "request_id", None) or _request_id()
+    error = shape_error(
+        GraphQLError(timed_out.message, original_error=timed_out), request_id=str(request_id)
+    )
+    usage = getattr(context, "store_usage", None)
+    extensions = None
+    if isinstance(usage, StoreUsage):
+        usage.unanswered()
+        extensions = stores_extension(usage)
+    return ExecutionResult(data=None, errors=[error], extensions=extensions)
+
+
+class _BatchTooLarge(HTTPException):
+    def __init__(self, limit: int, actual: int) -> None:
+        super().__init__(
+            400, f"A batch may hold at most {limit} operations; this one holds {actual}."
+        )
+        self.limit = limit
+        self.actual = actual

@@ -1,0 +1,202 @@
+"""Prometheus metrics: created per app (never at import), rendered at GET /metrics.
+
+Names (all prefixed `graphql_api_`):
+
+| metric | type | labels | what |
+|---|---|---|---|
+| requests_total | counter | operation, outcome | GraphQL HTTP requests (outcome ok/error) |
+| request_duration_seconds | histogram | operation | time from request to the response sent |
+| requests_in_flight | gauge | | GraphQL requests being served now |
+| errors_total | counter | code | errors sent, by `extensions.code` |
+| store_calls_total | counter | store, call, outcome | outcome: ok or the failure reason |
+| store_call_duration_seconds | histogram | store | time one store call took |
+| store_fallbacks_total | counter | from_store, to_store | reads a later store served |
+| degraded_requests_total | counter | | requests a fallback store served (part of), or none could |
+| breaker_state | gauge | store | 0 closed, 1 half-open, 2 open; set on every transition |
+| pool_connections | gauge | pool, state | in_use, idle and max connections of a pool |
+| outbox_backlog | gauge | | outbox rows not yet copied to the fallback store |
+| outbox_oldest_age_seconds | gauge | | age of the oldest outbox row (0 when empty) |
+
+`store` is the chain's name for a store: mysql, mysql-reader, dynamodb, memory.
+Which stores served a request and whether it was degraded come from the
+fallback chain's StoreUsage (the same record the response's
+`extensions.stores` shows), never from a second bookkeeping.
+
+`operation` is the GraphQL operation name (`anonymous` without one, `batch` for a
+batched request, `none` when no operation ran, e.g. a refused token); at most
+200 distinct names per process are kept, later ones count as `other`, so a
+client cannot grow the series without bound.
+
+With several worker processes (PROMETHEUS_MULTIPROC_DIR set, see cli.py) every
+worker writes its samples to that directory and /metrics sums them all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphql_api.request_log import RequestRecord
+from graphql_api.stores.breaker import BreakerState
+
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_MAX_OPERATION_NAMES = 200
+_OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+_BREAKER_STATES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUsage:
+    in_use: int
+    idle: int
+    max: int
+
+
+class Metrics:
+    """Every metric of one app, and the StoreObserver the stores report to."""
+
+    def __init__(self) -> None:
+        # The *_created series double every counter for no use in dashboards.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self._operation_names: set[str] = set()
+        self._pool_usage: Callable[[], Mapping[str, PoolUsage]] = dict
+        self.requests = Counter(
+            "graphql_api_requests", "GraphQL HTTP requests.", ["operation", "outcome"],
+            registry=registry,
+        )  # fmt: skip
+        self.request_duration = Histogram(
+            "graphql_api_request_duration_seconds", "GraphQL request latency.", ["operation"],
+            buckets=_LATENCY_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.in_flight = Gauge(
+            "graphql_api_requests_in_flight", "GraphQL requests being served.",
+            registry=registry, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.errors = Counter(
+            "graphql_api_errors", "Errors sent, by extensions.code.", ["code"], registry=registry
+        )
+        self.store_calls = Counter(
+            "graphql_api_store_calls", "Store calls by outcome (ok or the failure reason).",
+            ["store", "call", "outcome"], registry=registry,
+        )  # fmt: skip
+        self.store_duration = Histogram(
+            "graphql_api_store_call_duration_seconds", "Time one store call took.", ["store"],
+            buckets=_LATENCY_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.store_fallbacks = Counter(
+            "graphql_api_store_fallbacks", "Reads served by a later store in the chain.",
+            ["from_store", "to_store"], registry=registry,
+        )  # fmt: skip
+        self.degraded_requests = Counter(
+            "graphql_api_degraded_requests",
+            "GraphQL requests a fallback store served (in part), or no store could answer.",
+            registry=registry,
+        )
+        self.breaker = Gauge(
+            "graphql_api_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open.",
+            ["store"], registry=registry, multiprocess_mode="livemax",
+        )  # fmt: skip
+        self.pool_connections = Gauge(
+            "graphql_api_pool_connections", "Connections of a pool: in_use, idle, max.",
+            ["pool", "state"], registry=registry, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.outbox_backlog_rows = Gauge(
+            "graphql_api_outbox_backlog", "Outbox rows not yet copied to the fallback store.",
+            registry=registry, multiprocess_mode="livemax",
+        )  # fmt: skip
+        self.outbox_oldest_age = Gauge(
+            "graphql_api_outbox_oldest_age_seconds", "Age of the oldest outbox row (0: empty).",
+            registry=registry, multiprocess_mode="livemax",
+        )  # fmt: skip
+
+    # -- requests (request_log.RequestObservation) ---------------------------
+
+    def operation_label(self, record: RequestRecord) -> str:
+        if not record.operations:
+            return "none"
+        if len(record.operations) > 1:
+            return "batch"
+        name = record.operations[0]
+        if name in self._operation_names:
+            return name
+        if not _OPERATION_NAME.fullmatch(name):
+            return "other"
+        if len(self._operation_names) >= _MAX_OPERATION_NAMES:
+            return "other"
+        self._operation_names.add(name)
+        return name
+
+    def request_started(self) -> None:
+        self.in_flight.inc()
+
+    def request_finished(self, record: RequestRecord, *, seconds: float) -> None:
+        self.in_flight.dec()
+        operation = self.operation_label(record)
+        self.requests.labels(operation, "error" if record.failed else "ok").inc()
+        self.request_duration.labels(operation).observe(seconds)
+        for code in record.error_codes:
+            self.errors.labels(code).inc()
+        if record.degraded:
+            self.degraded_requests.inc()
+        self.refresh_pools()
+
+    # -- stores (graphql_api.stores.observer.StoreObserver) ------------------
+
+    def store_call(self, *, store: str, call: str, seconds: float, failure: str | None) -> None:
+        self.store_calls.labels(store, call, failure or "ok").inc()
+        self.store_duration.labels(store).observe(seconds)
+
+    def store_fallback(self, *, from_store: str, to_store: str) -> None:
+        self.store_fallbacks.labels(from_store, to_store).inc()
+
+    def breaker_state(self, *, store: str, state: BreakerState) -> None:
+        self.breaker.labels(store).set(_BREAKER_STATES[state])
+
+    def outbox_backlog(self, *, rows: int, oldest_age_s: float | None) -> None:
+        self.outbox_backlog_rows.set(rows)
+        self.outbox_oldest_age.set(oldest_age_s or 0.0)
+
+    # -- pools (resources.Resources.pool_usage) ------------------------------
+
+    def watch_pools(self, usage: Callable[[], Mapping[str, PoolUsage]]) -> None:
+        self._pool_usage = usage
+
+    def refresh_pools(self) -> None:
+        for pool, usage in self._pool_usage().items():
+            self.pool_connections.labels(pool, "in_use").set(usage.in_use)
+            self.pool_connections.labels(pool, "idle").set(usage.idle)
+            self.pool_connections.labels(pool, "max").set(usage.max)
+
+    # -- exposition ----------------------------------------------------------
+
+    def render(self) -> bytes:
+        self.refresh_pools()
+        if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+            # Every worker's samples, not only this worker's.
+            combined = CollectorRegistry()
+            multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+            return generate_latest(combined)
+        return generate_latest(self.registry)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,162 @@
+"""One record per HTTP request: its id, what ran, what failed; one JSON log line at the end.
+
+The record lives in a context variable because error codes are noted deep in
+the endpoint and schema extensions where no request object reaches.
+
+The log line holds the request id, method, path, status, operation names,
+duration, the stores used and whether the answer was degraded (both from the
+fallback chain's StoreUsage, exactly what the response's extensions report),
+and error codes: never headers, tokens, variables or the query text, which may
+carry secrets or customer contact data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_api.stores.usage import StoreUsage
+
+log = logging.getLogger("graphql_api.access")
+_errors_log = logging.getLogger("graphql_api.errors")
+
+# A client's X-Request-ID is kept only when it is short and plain, so it can
+# go into logs without escaping.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Probes and scrapes come every few seconds; they are logged at DEBUG only.
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def request_id_from(given: str | None) -> str:
+    """The client's X-Request-ID when it is plain enough to log, else a new one."""
+    return given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    request_id: str
+    method: str
+    path: str
+    operations: list[str] = field(default_factory=list)
+    error_codes: list[str] = field(default_factory=list)
+    # The chain's record of the stores that served this request (the same object
+    # the response's extensions report); None until the GraphQL endpoint sets it.
+    store_usage: StoreUsage | None = None
+    status: int = 0
+
+    @property
+    def degraded(self) -> bool:
+        return self.store_usage is not None and self.store_usage.degraded
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error_codes) or self.status >= 400
+
+    def log_fields(self, *, seconds: float) -> dict[str, object]:
+        return {
+            "request_id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "operations": self.operations,
+            "duration_ms": round(seconds * 1000, 1),
+            "stores": self.store_usage.used_names() if self.store_usage else [],
+            "degraded": self.degraded,
+            "outcome": "error" if self.failed else "ok",
+            "error_codes": sorted(set(self.error_codes)),
+        }
+
+
+_current: ContextVar[RequestRecord | None] = ContextVar("graphql_api_request", default=None)
+
+
+def current_request() -> RequestRecord | None:
+    return _current.get()
+
+
+class RequestObserver(Protocol):
+    """What the app counts per GraphQL request (graphql_api.metrics.Metrics)."""
+
+    def request_started(self) -> None: ...
+
+    def request_finished(self, record: RequestRecord, *, seconds: float) -> None: ...
+
+
+def _internal_error_body(request_id: str) -> bytes:
+    error = {
+        "message": "Internal error.",
+        "extensions": {"code": "INTERNAL", "requestId": request_id},
+    }
+    return json.dumps({"data": None, "errors": [error]}).encode()
+
+
+class RequestObservation:
+    """ASGI middleware: request id in and out, one log line, metrics, no bare 500s."""
+
+    def __init__(
+        self, app: ASGIApp, *, observer: RequestObserver, graphql_path: str = "/graphql"
+    ) -> None:
+        self._app = app
+        self._observer = observer
+        self._graphql_path = graphql_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        record = RequestRecord(
+            request_id=request_id_from(Headers(scope=scope).get("x-request-id")),
+            method=scope["method"],
+            path=scope["path"],
+        )
+        scope.setdefault("state", {})["request_id"] = record.request_id
+        is_graphql = scope["path"] == self._graphql_path
+        started = time.perf_counter()
+        token = _current.set(record)
+        if is_graphql:
+            self._observer.request_started()
+        try:
+            await self._serve(scope, receive, send, record)
+        finally:
+            _current.reset(token)
+            seconds = time.perf_counter() - started
+            if is_graphql:
+                self._observer.request_finished(record, seconds=seconds)
+            level = logging.DEBUG if scope["path"] in _QUIET_PATHS else logging.INFO
+            log.log(level, "request", extra={"fields": record.log_fields(seconds=seconds)})
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, record: RequestRecord
+    ) -> None:
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = record.request_id
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_id)
+        except Exception as error:
+            # Logged by type only: the message may hold SQL, hosts or data.
+            _errors_log.error("unhandled %s request_id=%s", type(error).__name__, record.request_id)
+            record.error_codes.append("INTERNAL")
+            if record.status:
+                raise  # the response has begun; uvicorn closes the connection
+            await send_json(send_with_id, 500, _internal_error_body(record.request_id))
+
+
+async def send_json(send: Send, status: int, body: bytes) -> None:
+    """A complete JSON response, for middleware that answers before the app does."""
+    length = str(len(body)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", length)]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
