@@ -203,6 +203,20 @@ def test_a_request_never_outlives_the_request_timeout(restorable_mariadb: MariaD
     assert body["data"] is None
 
 
+def test_an_unknown_database_is_an_outage_and_reads_fall_back(
+    mariadb: MariaDBServer, moto: MotoServer
+) -> None:
+    # MySQL error 1049: the server answers, but no request can be served from it.
+    env = both_stores_env(mariadb, moto, RDS_DATABASE="no_such_database")
+    with serving(env) as api:
+        body = api.read()
+        failures = api.stats().stores["mysql"].failures
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["customer"]["source"] == "DYNAMODB"
+    assert body["extensions"]["stores"] == {"used": ["DYNAMODB"], "degraded": True}
+    assert failures["connection"] >= 1
+
+
 @pytest.fixture
 def doomed_moto(tmp_path: Path) -> Iterator[MotoServer]:
     """A moto of this test's own, loaded with the demo rows, for the test to kill."""

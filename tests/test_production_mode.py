@@ -154,7 +154,8 @@ def _fault_responses(http: httpx.Client) -> list[httpx.Response]:
         pytest.param({"RDS_PORT": "closed"}, "STORE_UNAVAILABLE", id="nothing-listening"),
         pytest.param({"RDS_PASSWORD": "wrong-password-xyz"}, "STORE_UNAVAILABLE",
                      id="access-denied"),
-        pytest.param({"RDS_DATABASE": "no_such_database"}, "INTERNAL", id="unknown-database"),
+        pytest.param({"RDS_DATABASE": "no_such_database"}, "STORE_UNAVAILABLE",
+                     id="unknown-database"),
     ],
 )  # fmt: skip
 def test_a_broken_database_connection_leaks_nothing(

@@ -41,10 +41,12 @@ _RecordT = TypeVar("_RecordT")
 _DUPLICATE_KEY = 1062
 _FOREIGN_KEY_MISSING = 1452
 # Server errors that mean "this store cannot answer now", not "this request is
-# wrong": too many connections, access denied, shutting down, network errors,
-# lock wait timeout, read-only during a failover, connection killed.
+# wrong": too many connections, access denied, unknown database (not created
+# yet, or a wrong RDS_DATABASE: no request can fix it, like a wrong password),
+# shutting down, network errors, lock wait timeout, read-only during a
+# failover, connection killed.
 _UNAVAILABLE_SERVER_ERRORS = frozenset(
-    {1040, 1045, 1053, 1152, 1153, 1158, 1159, 1160, 1161, 1205, 1290, 1927}
+    {1040, 1045, 1049, 1053, 1152, 1153, 1158, 1159, 1160, 1161, 1205, 1290, 1927}
 )
 
 
