@@ -1,14 +1,21 @@
 """The Dockerfile, read as text (no docker engine here): what a reviewer checks by eye.
 
-The image is not built by the tests; this checks that it is multi-stage on
-python:3.11-slim, installs the lock file, runs as a non-root user, checks
-/healthz, and runs a `graphql-api serve` command the real CLI accepts.
+The image is not built by the tests; this checks that it is multi-stage (Python
+on python:3.11-slim, GraphiQL built by npm from its lock file), installs the lock
+file, runs as a non-root user, checks /healthz, and runs a `graphql-api serve`
+command the real CLI accepts. What the image copies in (sql/, the GraphiQL
+bundle) is laid out here as the Dockerfile lays it out, with the variables it
+sets, and used for real: `graphql-api db init` against MariaDB, GraphiQL served.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +25,9 @@ import pytest
 
 from graphql_api import cli
 from graphql_api.settings import load_settings
-from tests.conftest import serve
+from tests.conftest import mysql_env, serve
 from tests.jwt_tokens import auth_env
+from tests.servers.mariadb import MariaDBServer
 from tests.servers.ports import free_port
 
 
@@ -70,22 +78,102 @@ def stages(repo_root: Path) -> list[Stage]:
     return parse_dockerfile((repo_root / "Dockerfile").read_text())
 
 
-def test_two_stages_on_python_3_11_slim(stages: list[Stage]) -> None:
-    assert len(stages) >= 2
-    assert {stage.base for stage in stages} == {"python:3.11-slim"}
-    build, runtime = stages[0], stages[-1]
-    assert build.name is not None
+def _stage(stages: list[Stage], name: str) -> Stage:
+    [stage] = [stage for stage in stages if stage.name == name]
+    return stage
+
+
+def _env(stage: Stage) -> dict[str, str]:
+    return dict(pair.split("=", 1) for line in stage.all("ENV") for pair in shlex.split(line))
+
+
+def _copied_to(stage: Stage, source: str) -> str:
+    """Where in the image `COPY ... <source> <destination>` puts `source`."""
+    [destination] = [c.split()[-1] for c in stage.all("COPY") if c.split()[-2] == source]
+    if destination.startswith("/"):
+        return destination
+    [workdir] = stage.all("WORKDIR")
+    return str(Path(workdir) / destination)
+
+
+def test_python_stages_on_3_11_slim_and_graphiql_built_on_node(stages: list[Stage]) -> None:
+    assert len(stages) >= 3
+    build, runtime, graphiql = _stage(stages, "build"), stages[-1], _stage(stages, "graphiql")
+    assert {build.base, runtime.base} == {"python:3.11-slim"}
+    assert graphiql.base.startswith("node:20")
     copied_from_build = [c for c in runtime.all("COPY") if c.startswith(f"--from={build.name} ")]
     assert copied_from_build, "the runtime stage copies the built environment"
 
 
 def test_the_locked_dependencies_are_installed(stages: list[Stage]) -> None:
-    build = stages[0]
+    build = _stage(stages, "build")
     assert any("requirements.lock" in copy for copy in build.all("COPY"))
     installs = [run for run in build.all("RUN") if "pip install" in run]
     assert any("-r requirements.lock" in run for run in installs)
     # The package itself without resolving anything the lock file did not pin.
     assert any("--no-deps" in run for run in installs)
+
+
+def test_graphiql_is_built_from_its_lock_file_and_served_from_where_the_image_puts_it(
+    stages: list[Stage], repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graphiql, runtime = _stage(stages, "graphiql"), stages[-1]
+    assert any("package-lock.json" in copy for copy in graphiql.all("COPY"))
+    runs = graphiql.all("RUN")
+    assert any(run.startswith("npm ci --ignore-scripts") for run in runs)
+    assert "npm run build" in runs
+    in_image = _copied_to(runtime, "/graphiql/dist")
+    assert _env(runtime)["GRAPHQL_API_GRAPHIQL_DIR"] == in_image
+    # The bundle `make test` built, where the image keeps it, found through the variable.
+    bundle = tmp_path / Path(in_image).relative_to("/")
+    shutil.copytree(repo_root / "graphiql" / "dist", bundle)
+    monkeypatch.setenv("GRAPHQL_API_GRAPHIQL_DIR", str(bundle))
+    env = {**_env(runtime), **auth_env(), "GRAPHQL_API_STORES": "memory",
+           "GRAPHQL_API_GRAPHIQL": "true"}  # fmt: skip
+    with serve(env) as app, httpx.Client(base_url=app.base_url) as http:
+        page = http.get("/graphql", headers={"Accept": "text/html"})
+        script = http.get("/graphql/assets/graphiql.js")
+    assert page.status_code == 200
+    assert "<html" in page.text
+    assert script.status_code == 200
+    assert script.content == (bundle / "graphiql.js").read_bytes()
+
+
+def test_db_init_finds_the_sql_files_where_the_image_puts_them(
+    stages: list[Stage], repo_root: Path, tmp_path: Path, mariadb: MariaDBServer
+) -> None:
+    runtime = stages[-1]
+    in_image = _copied_to(runtime, "sql")
+    assert _env(runtime)["GRAPHQL_API_SQL_DIR"] == in_image
+    sql = tmp_path / Path(in_image).relative_to("/")
+    shutil.copytree(repo_root / "sql", sql)
+    connection = mariadb.connect()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP DATABASE IF EXISTS image_init")
+        cursor.execute("CREATE DATABASE image_init")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "graphql_api", "db", "init"],
+            env={
+                "PATH": os.environ["PATH"],
+                **mysql_env(mariadb, RDS_DATABASE="image_init"),
+                "GRAPHQL_API_SQL_DIR": str(sql),
+            },
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "applied 010_schema.sql" in result.stdout
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM image_init.customers")
+            assert cursor.fetchone() == (0,)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP DATABASE IF EXISTS image_init")
+        connection.close()
 
 
 def test_it_runs_as_a_non_root_user(stages: list[Stage]) -> None:
@@ -115,7 +203,7 @@ def test_the_command_serves_in_production_with_configurable_workers(stages: list
     assert argv[:2] == ["graphql-api", "serve"]
     args = cli._parser().parse_args(argv[1:])
     assert (args.host, args.port, args.workers) == ("0.0.0.0", 8000, None)
-    env = dict(pair.split("=", 1) for line in runtime.all("ENV") for pair in shlex.split(line))
+    env = _env(runtime)
     assert env["GRAPHQL_API_ENV"] == "production"
     assert "GRAPHQL_API_WORKERS" in env
     settings = load_settings({**env, **auth_env(), "RDS_ENDPOINT": "db", "RDS_USERNAME": "app"})
@@ -124,8 +212,12 @@ def test_the_command_serves_in_production_with_configurable_workers(stages: list
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out(repo_root: Path) -> None:
-    ignored = set((repo_root / ".dockerignore").read_text().split())
-    assert {".git", ".venv", "tests", "*.pem", ".env"} <= ignored
+    lines = (repo_root / ".dockerignore").read_text().splitlines()
+    ignored = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert {".git", ".venv", "tests", "*.pem", ".env", "**/node_modules"} <= ignored
+    # GraphiQL's sources go in (the image builds them); a local build does not.
+    assert "graphiql" not in ignored
+    assert "graphiql/dist" in ignored
 
 
 def test_the_healthcheck_command_passes_on_a_live_server_and_fails_otherwise() -> None:
