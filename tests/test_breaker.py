@@ -114,3 +114,25 @@ def test_full_jitter_delay_grows_exponentially_up_to_the_cap(
 ) -> None:
     delay = full_jitter_delay(retry, base_s=0.1, cap_s=1.0, draw=draw)
     assert delay == pytest.approx(expected)
+
+
+def test_every_transition_is_reported_once(clock: Clock) -> None:
+    seen: list[BreakerState] = []
+    breaker = CircuitBreaker(
+        failure_threshold=2, cooldown_s=5.0, clock=clock, on_change=seen.append
+    )
+    fail(breaker, 2)  # closed -> open
+    clock.now += 5.0
+    fail(breaker, 1)  # open -> half-open (the probe) -> open (it failed)
+    assert breaker.allow() is False  # still open: no change to report
+    clock.now += 5.0
+    assert breaker.allow()  # open -> half-open
+    breaker.record_success()  # half-open -> closed
+    breaker.record_success()  # closed stays closed
+    assert seen == [
+        BreakerState.OPEN,
+        BreakerState.HALF_OPEN,
+        BreakerState.OPEN,
+        BreakerState.HALF_OPEN,
+        BreakerState.CLOSED,
+    ]

@@ -30,6 +30,7 @@ from tests.conftest import dynamodb_env, load_dynamodb, mysql_env
 from tests.servers.app_server import AppServer, GraphQLClient
 from tests.servers.mariadb import MariaDBServer
 from tests.servers.moto_server import MotoServer
+from tests.test_metrics import scrape, value
 
 DEMO = demo_data()
 CUSTOMER = DEMO.customers[0]
@@ -146,6 +147,45 @@ def test_reads_fall_back_to_dynamodb_while_mariadb_is_down_and_come_back(
         wait_for_mysql_reads(api)
         assert api.stats().stores["mysql"].breaker.state is BreakerState.CLOSED
         assert api.read()["extensions"]["stores"] == {"used": ["MYSQL"], "degraded": False}
+
+
+def test_fallbacks_breaker_states_and_readiness_during_an_outage(
+    restorable_mariadb: MariaDBServer, moto: MotoServer
+) -> None:
+    with serving(both_stores_env(restorable_mariadb, moto)) as api:
+        http = api.client.http
+        assert api.read_source() == "MYSQL"
+        before, _ = scrape(http)
+        restorable_mariadb.kill()
+        read_until_breaker_opens(api)
+        during, _ = scrape(http)
+        fallbacks = api.stats().fallbacks
+        ready_during = http.get("/readyz")
+        restorable_mariadb.start()
+        wait_for_mysql_reads(api)
+        after, _ = scrape(http)
+    for store in ("mysql", "dynamodb"):
+        assert value(before, "graphql_api_breaker_state", store=store) == 0
+    assert value(during, "graphql_api_breaker_state", store="mysql") == 2
+    assert value(during, "graphql_api_breaker_state", store="dynamodb") == 0
+    assert value(after, "graphql_api_breaker_state", store="mysql") == 0
+    served_elsewhere = value(
+        during, "graphql_api_store_fallbacks_total", from_store="mysql", to_store="dynamodb"
+    )
+    assert served_elsewhere == fallbacks > 0
+    assert value(before, "graphql_api_degraded_requests_total") == 0
+    assert value(during, "graphql_api_degraded_requests_total") >= 1
+    labels = {"call": "customers_by_ids"}
+    assert value(during, "graphql_api_store_calls_total", store="mysql", outcome="connection",
+                 **labels) >= 1  # fmt: skip
+    assert value(during, "graphql_api_store_calls_total", store="dynamodb", outcome="ok",
+                 **labels) >= 1  # fmt: skip
+    # The fallback still answers reads: ready, with the primary reported down.
+    assert ready_during.status_code == 200
+    assert ready_during.json()["stores"] == {
+        "mysql": {"ready": False, "reason": "connection"},
+        "dynamodb": {"ready": True},
+    }
 
 
 def test_a_failing_store_gets_at_most_three_attempts_per_read(
@@ -337,4 +377,16 @@ def test_queries_use_the_reader_endpoint_and_mutations_the_writer(
         )
         assert body["assignCustomer"]["source"] == "MYSQL"
         assert api.stats().stores["mysql"].served == 1
+        ready = api.client.http.get("/readyz")
+        samples, _ = scrape(api.client.http)
+    # Every configured store is pinged; the writer, which reads never reach, is
+    # reported but does not make the instance ready: the fallback does.
+    assert ready.status_code == 200
+    assert ready.json()["stores"] == {
+        "mysql-reader": {"ready": False, "reason": "connection"},
+        "dynamodb": {"ready": True},
+        "mysql": {"ready": True, "writes_only": True},
+    }
+    for pool in ("mysql", "mysql-reader"):
+        assert value(samples, "graphql_api_pool_connections", pool=pool, state="max") == 10
     assert _mysql_customer(seeded_mariadb, CUSTOMER.id)[:2] == (other_rep, CUSTOMER.version + 1)

@@ -61,6 +61,11 @@ def test_resilience_defaults() -> None:
     assert resilience.retry_base_delay_s <= resilience.retry_max_delay_s
 
 
+def test_the_outbox_relay_runs_and_measures_its_backlog_every_ten_seconds() -> None:
+    settings = load_settings({})
+    assert (settings.outbox_relay, settings.outbox_backlog_interval_s) == (True, 10.0)
+
+
 @pytest.mark.parametrize(
     ("env", "variable", "message_part"),
     [
@@ -107,6 +112,10 @@ def test_resilience_defaults() -> None:
         pytest.param(
             {"GRAPHQL_API_REQUEST_TIMEOUT": "0"}, "GRAPHQL_API_REQUEST_TIMEOUT", "between",
             id="request-timeout",
+        ),
+        pytest.param(
+            {"GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL": "0"}, "GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL",
+            "between", id="backlog-interval",
         ),
     ],
 )  # fmt: skip

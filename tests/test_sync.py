@@ -37,6 +37,7 @@ from tests.conftest import dynamodb_env, mysql_env, serve
 from tests.servers.app_server import GraphQLClient
 from tests.servers.mariadb import MariaDBServer
 from tests.servers.moto_server import MotoServer
+from tests.test_metrics import scrape, value
 
 REPS, CUSTOMERS = 100, 10_000
 # moto's Scan walks the whole table on every call: large pages keep the suite quick.
@@ -435,6 +436,44 @@ def test_mutation_storm_with_dynamodb_outage_ends_in_agreement(
     assert all(versions[customer] >= version for customer, version in acknowledged.items())
     assert len(acknowledged) > 300
     assert set(created) <= set(versions)
+
+
+def test_the_relay_reports_its_backlog_and_oldest_age_as_metrics(
+    storm_env: dict[str, str], moto: MotoServer
+) -> None:
+    env = {**storm_env, "GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL": "0.2"}
+    update = MUTATION.format(kind="UpdateCustomer", name="updateCustomer")
+    seen: list[tuple[float, float]] = []
+
+    with serve(env) as app:
+        client = GraphQLClient(app.base_url)
+
+        def backlog_is(check: Callable[[float, float], bool]) -> bool:
+            samples, _ = scrape(client.http)
+            rows = value(samples, "graphql_api_outbox_backlog")
+            age = value(samples, "graphql_api_outbox_oldest_age_seconds")
+            seen.append((rows, age))
+            return check(rows, age)
+
+        try:
+            moto.pause()
+            for n in range(3):
+                client.data(update, {"input": {"customerId": f"C-0000{n + 1}", "city": "Outage"}})
+            wait_for(
+                lambda: backlog_is(lambda rows, age: rows == 3 and age > 0),
+                timeout_s=60,
+                what="the backlog of three changes in the gauges",
+            )
+            moto.resume()
+            wait_for(
+                lambda: backlog_is(lambda rows, age: (rows, age) == (0, 0)),
+                timeout_s=120,
+                what="the drained outbox in the gauges",
+            )
+        finally:
+            client.close()
+    # The gauge counted rows, never more than the three changes that waited.
+    assert max(rows for rows, _ in seen) == 3
 
 
 def test_concurrent_drainers_deliver_each_change_once(
