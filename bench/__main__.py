@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=1, help="wrk threads")
     run.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per case")
     run.add_argument("--duration", type=float, default=8.0, help="seconds per case")
-    run.add_argument("--o3-duration", type=float, default=15.0, help="seconds for O3 cases")
+    run.add_argument("--o3-duration", type=float, default=12.0, help="seconds for O3 cases")
     run.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     run.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     commands.add_parser("smoke", help="every operation and peer briefly (make bench-smoke)")

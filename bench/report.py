@@ -100,7 +100,9 @@ def markdown(report: dict[str, Any]) -> str:
         f" Python {meta['python']}; {meta['cpus']} CPUs. Every server: one uvicorn worker,"
         f" production settings, pool of 10. Load: {meta['connections']} connections,"
         f" {meta['warmup_s']:g} s warm-up, {meta['duration_s']:g} s per case"
-        f" (O3 {meta['o3_duration_s']:g} s). Whole run {meta.get('total_s', 0):.0f} s.",
+        f" (O3 {meta['o3_duration_s']:g} s). Whole run {meta['total_s']:.0f} s; machine load"
+        f" average {meta['load_average']['start']:.1f} at the start,"
+        f" {meta['load_average']['end']:.1f} at the end.",
         "",
         "Operations: " + "; ".join(f"{name} {text}" for name, text in _SUMMARIES.items()) + ".",
         "",
