@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     run.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     commands.add_parser("smoke", help="every operation and peer briefly (make bench-smoke)")
+    report = commands.add_parser("report", help="print the markdown of a results JSON file")
+    report.add_argument("results", type=Path)
     return parser
 
 
@@ -63,9 +66,14 @@ def _smoke() -> int:
     return 1 if report.problems else 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    sys.stdout.write(markdown(json.loads(args.results.read_text())))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return _run(args) if args.command == "run" else _smoke()
+    return {"run": _run, "smoke": lambda _: _smoke(), "report": _report}[args.command](args)
 
 
 if __name__ == "__main__":

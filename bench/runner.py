@@ -201,7 +201,7 @@ def run_benchmark(config: BenchConfig) -> dict[str, Any]:
                 "wrk": wrk_version(wrk),
             }
     meta["total_s"] = round(time.monotonic() - started, 1)
-    meta["load_average"] = {"start": load_at_start, "end": os.getloadavg()[0]}
+    meta["load_average"] = {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)}
     return {
         "meta": meta,
         "cases": [case.as_json() for case in cases],
