@@ -87,6 +87,7 @@ class Database:
                 row = cursor.fetchone()
         finally:
             connection.close()
+        assert row is not None
         return str(row[0])
 
 

@@ -18,6 +18,7 @@ from itertools import cycle
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.credentials import credentials
 from bench.operations import HttpRequest
 
 _HEADERS = {"Content-Type": "application/json"}
@@ -34,7 +35,8 @@ class Client:
 
     def send(self, request: HttpRequest) -> Any:
         body = request.body.encode() if request.body is not None else None
-        self._connection.request(request.method, request.path, body=body, headers=_HEADERS)
+        headers = {**_HEADERS, "Authorization": credentials().authorization}
+        self._connection.request(request.method, request.path, body=body, headers=headers)
         answer = self._connection.getresponse()
         payload = answer.read()
         if answer.status != 200:

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from bench.credentials import credentials
 from bench.operations import Peer
 from tests.servers.ports import free_port
 
@@ -167,6 +168,8 @@ def server_env(database_env: Mapping[str, str], *, max_page_size: int) -> dict[s
     return {
         **database_env,
         "GRAPHQL_API_ENV": "production",
+        # Production requires authentication; every request carries a manager token.
+        "GRAPHQL_API_JWT_SECRET": credentials().secret,
         "GRAPHQL_API_STORES": "mysql",
         "GRAPHQL_API_GRAPHIQL": "false",
         # WARNING: no access log line per request, in the API and the peers alike.

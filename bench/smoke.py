@@ -106,7 +106,9 @@ def _state(database: Database, customer: str) -> _CustomerState:
                 " FROM customers WHERE customer_id = %s",
                 [customer, customer],
             )
-            rep, version, updated_at, last_event = cursor.fetchone()
+            found = cursor.fetchone()
+            assert found is not None, customer
+            rep, version, updated_at, last_event = found
     finally:
         connection.close()
     return _CustomerState(rep, version, updated_at, last_event)
@@ -138,7 +140,9 @@ def _effect(database: Database, customer: str, before: _CustomerState) -> list[A
                 "SELECT assigned_sales_rep_id, version FROM customers WHERE customer_id = %s",
                 [customer],
             )
-            row = list(cursor.fetchone())
+            fetched = cursor.fetchone()
+            assert fetched is not None, customer
+            row = list(fetched)
             cursor.execute(
                 "SELECT kind, actor, from_sales_rep_id, to_sales_rep_id, from_status, to_status,"
                 " note FROM customer_events WHERE customer_id = %s AND event_id > %s"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.credentials import credentials
 from bench.operations import HttpRequest
 
 DEBIAN_PACKAGE = "wrk"
@@ -106,7 +107,8 @@ def run_wrk(
         "--",
         str(plan),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = {**os.environ, "BENCH_AUTHORIZATION": credentials().authorization}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     lines = [line for line in done.stdout.splitlines() if line.startswith(_RESULT_PREFIX)]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")

@@ -27,6 +27,11 @@ function init(args)
   for line in plan:lines() do
     local method, path, body = split_tabs(line)
     local headers = {}
+    -- Production mode requires authentication: the runner passes the header in.
+    local authorization = os.getenv("BENCH_AUTHORIZATION")
+    if authorization then
+      headers["Authorization"] = authorization
+    end
     if body == "" then
       body = nil
     else
