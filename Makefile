@@ -57,7 +57,7 @@ lint: $(BIN)/.dev-installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/.dev-installed
-	$(BIN)/mypy graphql_api tests
+	$(BIN)/mypy graphql_api tests bench
 
 unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) chromium
 	$(BIN)/pytest
@@ -73,3 +73,15 @@ seed-sql: $(BIN)/.service-installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache graphiql/dist graphiql/node_modules
+
+# Benchmarks (bench/, README "Benchmarks"): the API against a REST and a naive GraphQL peer.
+# SCALE=large loads 1,000 reps / 100,000 customers; PROFILE=0 skips the py-spy profile.
+SCALE   ?= default
+PROFILE ?= 1
+.PHONY: bench bench-smoke
+
+bench: $(BIN)/.dev-installed mariadb
+	$(BIN)/python -m bench run --scale $(SCALE) $(if $(filter 0,$(PROFILE)),--no-profile)
+
+bench-smoke: $(BIN)/.dev-installed mariadb
+	$(BIN)/python -m bench smoke
