@@ -13,17 +13,22 @@ GraphQL operation, so the smoke check can compare them byte for byte.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 from asyncmy.pool import Pool
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from bench.peers.serve import serve
 from graphql_api.errors import NotFoundError, ValidationFailedError
@@ -77,7 +82,7 @@ _O4_UPDATE_SQL = (
 _O4_EVENT_SQL = (
     "INSERT INTO customer_events (customer_id, kind, occurred_at, actor, from_sales_rep_id,"
     " to_sales_rep_id, from_status, to_status, note)"
-    " VALUES (%s, 'ASSIGNED', %s, NULL, %s, %s, NULL, NULL, NULL)"
+    " VALUES (%s, 'ASSIGNED', %s, %s, %s, %s, NULL, NULL, NULL)"
 )
 
 
@@ -172,13 +177,13 @@ async def assign(request: Request) -> Response:
     if not isinstance(customer_id, str) or not isinstance(rep_id, str):
         return _bad_request("customerId and salesRepId must be strings")
     try:
-        result = await _assign(_pool(request), customer_id, rep_id)
+        result = await _assign(_pool(request), customer_id, rep_id, actor=request.state.subject)
     except (NotFoundError, ValidationFailedError) as error:
         return JSONResponse({"data": {"assignCustomer": _user_error(error)}})
     return JSONResponse({"data": {"assignCustomer": result}})
 
 
-async def _assign(pool: Pool, customer_id: str, rep_id: str) -> dict[str, Any]:
+async def _assign(pool: Pool, customer_id: str, rep_id: str, *, actor: str) -> dict[str, Any]:
     at = datetime.now(UTC).replace(tzinfo=None)
     async with pool.acquire() as connection, connection.cursor() as cursor:
         await connection.begin()
@@ -196,7 +201,7 @@ async def _assign(pool: Pool, customer_id: str, rep_id: str) -> dict[str, Any]:
                 )
             if current_rep != rep_id:
                 await cursor.execute(_O4_UPDATE_SQL, [rep_id, at, customer_id])
-                await cursor.execute(_O4_EVENT_SQL, [customer_id, at, current_rep, rep_id])
+                await cursor.execute(_O4_EVENT_SQL, [customer_id, at, actor, current_rep, rep_id])
                 version += 1
         except BaseException:
             await connection.rollback()
@@ -214,9 +219,29 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+class _BearerAuth(BaseHTTPMiddleware):
+    """Like the API in production: every data request proves who sends it (HS256)."""
+
+    def __init__(self, app: ASGIApp, secret: str) -> None:
+        super().__init__(app)
+        self._secret = secret
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path == "/healthz":
+            return await call_next(request)
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"], leeway=30)
+        except jwt.InvalidTokenError:
+            return JSONResponse({"error": "unauthenticated"}, status_code=401)
+        request.state.subject = str(claims["sub"])
+        return await call_next(request)
+
+
 def create_app(settings: Settings) -> Starlette:
     assert settings.mysql is not None, "the REST peer needs MySQL (RDS_ENDPOINT)"
     mysql = settings.mysql
+    secret = os.environ["GRAPHQL_API_JWT_SECRET"]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -235,6 +260,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(_BearerAuth, secret=secret)],
     )
 
 
