@@ -423,6 +423,8 @@ def test_mutation_storm_with_dynamodb_outage_ends_in_agreement(
         )
     assert backlog_while_down > 100, "the relay should have been blocked by the outage"
     check = graphql_api("verify", *PAGES, env=storm_env, cwd=tmp_path)
+    print(f"verify after the storm (backlog while DynamoDB was down: {backlog_while_down}):")
+    print(check.stdout)
     assert check.returncode == 0, check.stdout
     assert "the stores agree" in check.stdout
     connection = seeded_mariadb.connect()
