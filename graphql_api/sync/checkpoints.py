@@ -6,10 +6,13 @@ target), so a resumed run never skips a batch and never sees a half-written one.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from asyncmy.cursors import Cursor
+from asyncmy.pool import Pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +61,35 @@ async def save(
 
 async def clear(cursor: Cursor, *, migration: str) -> None:
     await cursor.execute("DELETE FROM migration_checkpoints WHERE migration = %s", [migration])
+
+
+SegmentRun = Callable[[str, int, Checkpoint | None], Awaitable[None]]
+
+
+async def run_in_phases(
+    *,
+    pool: Pool,
+    migration: str,
+    phases: Sequence[str],
+    segments: int,
+    dry_run: bool,
+    restart: bool,
+    segment: SegmentRun,
+) -> bool:
+    """Runs every segment of each phase in turn, from its checkpoint; True if resumed.
+
+    A finished run clears its checkpoints, so the next one starts from the
+    beginning (and finds nothing to change). A dry run neither reads nor writes them.
+    """
+    async with pool.acquire() as connection, connection.cursor() as cursor:
+        if restart:
+            await clear(cursor, migration=migration)
+        saved = {} if dry_run else await load(cursor, migration=migration, segments=segments)
+    for phase in phases:
+        await asyncio.gather(
+            *(segment(phase, number, saved.get((phase, number))) for number in range(segments))
+        )
+    if not dry_run:
+        async with pool.acquire() as connection, connection.cursor() as cursor:
+            await clear(cursor, migration=migration)
+    return bool(saved)

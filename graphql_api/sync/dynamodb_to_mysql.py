@@ -9,7 +9,6 @@ checkpoints say, ending with the same rows as an uninterrupted run.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -203,26 +202,14 @@ async def migrate_dynamodb_to_mysql(
     progress: Progress,
 ) -> MigrationReport:
     report = MigrationReport()
-    async with pool.acquire() as connection, connection.cursor() as cursor:
-        if restart:
-            await checkpoints.clear(cursor, migration=MIGRATION)
-        saved = (
-            {}
-            if dry_run
-            else await checkpoints.load(cursor, migration=MIGRATION, segments=segments)
-        )
-    report.resumed = bool(saved)
     run = _Run(client, table, pool, segments, page_size, dry_run, rejects, progress, report)
-    for phase in PHASES:
-        await asyncio.gather(
-            *(
-                _segment(run, phase, segment, saved.get((phase, segment)))
-                for segment in range(segments)
-            )
-        )
-    if not dry_run:
-        # Finished: the next run starts from the beginning (and finds nothing to change).
-        async with pool.acquire() as connection, connection.cursor() as cursor:
-            await checkpoints.clear(cursor, migration=MIGRATION)
+
+    async def segment(phase: str, number: int, start: checkpoints.Checkpoint | None) -> None:
+        await _segment(run, phase, number, start)
+
+    report.resumed = await checkpoints.run_in_phases(
+        pool=pool, migration=MIGRATION, phases=PHASES, segments=segments, dry_run=dry_run,
+        restart=restart, segment=segment,
+    )  # fmt: skip
     report.items_per_second = progress.close()
     return report

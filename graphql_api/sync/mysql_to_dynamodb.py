@@ -14,7 +14,6 @@ next relay delivery or `verify` then shows it.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,25 +151,14 @@ async def migrate_mysql_to_dynamodb(
     progress: Progress,
 ) -> MigrationReport:
     report = MigrationReport()
-    async with pool.acquire() as connection, connection.cursor() as cursor:
-        if restart:
-            await checkpoints.clear(cursor, migration=MIGRATION)
-        saved = (
-            {}
-            if dry_run
-            else await checkpoints.load(cursor, migration=MIGRATION, segments=segments)
-        )
-    report.resumed = bool(saved)
     run = _Run(client, table, pool, segments, page_size, dry_run, rejects, progress, report)
-    for phase in PHASES:
-        await asyncio.gather(
-            *(
-                _segment(run, phase, segment, saved.get((phase, segment)))
-                for segment in range(segments)
-            )
-        )
-    if not dry_run:
-        async with pool.acquire() as connection, connection.cursor() as cursor:
-            await checkpoints.clear(cursor, migration=MIGRATION)
+
+    async def segment(phase: str, number: int, start: checkpoints.Checkpoint | None) -> None:
+        await _segment(run, phase, number, start)
+
+    report.resumed = await checkpoints.run_in_phases(
+        pool=pool, migration=MIGRATION, phases=PHASES, segments=segments, dry_run=dry_run,
+        restart=restart, segment=segment,
+    )  # fmt: skip
     report.items_per_second = progress.close()
     return report
