@@ -68,7 +68,7 @@ _DENIED = frozenset(
 _FILTERED_READ_SIZE = 100
 
 
-def _failure_reason(error: Exception) -> str | None:
+def failure_reason(error: Exception) -> str | None:
     """The store-failure category of a client error, or None for our own bug."""
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
@@ -181,7 +181,7 @@ class DynamoDBStore:
         except TimeoutError:
             raise StoreFailedError(self._name, "timeout") from None
         except (ClientError, BotoCoreError, OSError) as error:
-            reason = _failure_reason(error)
+            reason = failure_reason(error)
             if reason is None:
                 raise
             raise StoreFailedError(self._name, reason) from None

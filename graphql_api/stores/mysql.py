@@ -492,3 +492,4 @@ class MySQLStore:
 REP_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS = _REP_COLUMNS, _CUSTOMER_COLUMNS, _EVENT_COLUMNS
 rep_from_row, customer_from_row, event_from_row = _rep, _customer, _event
 naive_utc = _naive_utc
+placeholders = _placeholders

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from graphql_api.errors import StoreFailedError
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.dynamodb import failure_reason
 from graphql_api.stores.records import CustomerEventRecord, CustomerRecord, SalesRepRecord
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 PHASES = ("sales_reps", "customers", "events")
 BATCH_GET_LIMIT = 100
 _ATTEMPTS = 8
+_RETRIED = frozenset({"throttled", "server-error", "timeout", "connection"})
 
 AnyRecord = SalesRepRecord | CustomerRecord | CustomerEventRecord
 
@@ -74,17 +76,14 @@ def key_text(item: Item) -> str:
 
 
 async def _retrying(call: Callable[[], Awaitable[Any]], what: str) -> Any:
-    """A call that throttling or a 5xx may refuse; retried with backoff, then given up."""
+    """A call that throttling, a 5xx or the network may refuse (the store's own
+    classification); retried with backoff, then given up. Anything else raises."""
     for attempt in range(_ATTEMPTS):
         try:
             return await call()
-        except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            code = error.response.get("Error", {}).get("Code", "")
-            if status < 500 and "Throughput" not in code and "Throttl" not in code:
+        except (ClientError, BotoCoreError, OSError) as error:
+            if failure_reason(error) not in _RETRIED:
                 raise
-        except (BotoCoreError, OSError):
-            pass
         await asyncio.sleep(full_jitter_delay(attempt, base_s=0.1, cap_s=3.0, draw=random.random()))
     raise StoreFailedError("dynamodb", f"{what} kept failing")
 

@@ -20,7 +20,7 @@ from graphql_api.stores.records import CustomerEventRecord, CustomerRecord, Sale
 from graphql_api.sync import checkpoints, rules
 from graphql_api.sync.counts import SyncCounts
 from graphql_api.sync.dynamodb_rows import PHASES, AnyRecord, key_text, record_of, scan_pages
-from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, SALES_REPS, existing_keys, upsert
+from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, existing_keys, upsert
 from graphql_api.sync.progress import Progress
 from graphql_api.sync.rejects import RejectsFile
 
@@ -141,7 +141,7 @@ async def _write_page(
             for index in sorted(problems):
                 _reject(run, phase, sources[index], problems[index])
             kept = [r for index, r in enumerate(records) if index not in problems]
-            counts = await _upsert(cursor, phase, kept, dry_run=run.dry_run)
+            counts = await upsert(cursor, SPECS_BY_PHASE[phase], kept, dry_run=run.dry_run)
             if not run.dry_run:
                 await checkpoints.save(
                     cursor, migration=MIGRATION, phase=phase, segment=segment,
@@ -154,19 +154,6 @@ async def _write_page(
     run.report.counts[phase].add(counts)
     _remember(run, kept)
     run.progress.advance(len(page))
-
-
-async def _upsert(
-    cursor: Cursor, phase: str, records: list[AnyRecord], *, dry_run: bool
-) -> SyncCounts:
-    if phase == "sales_reps":
-        reps = [r for r in records if isinstance(r, SalesRepRecord)]
-        return await upsert(cursor, SALES_REPS, reps, dry_run=dry_run)
-    if phase == "customers":
-        customers = [r for r in records if isinstance(r, CustomerRecord)]
-        return await upsert(cursor, CUSTOMERS, customers, dry_run=dry_run)
-    events = [r for r in records if isinstance(r, CustomerEventRecord)]
-    return await upsert(cursor, EVENTS, events, dry_run=dry_run)
 
 
 def _remember(run: _Run, records: list[AnyRecord]) -> None:

@@ -82,10 +82,6 @@ def same_record(
     return type(left) is type(right) and mirrored_fields(left) == mirrored_fields(right)
 
 
-def _placeholders(count: int) -> str:
-    return ", ".join(["%s"] * count)
-
-
 async def existing_keys(
     cursor: Cursor, *, table: str, key_column: str, keys: Iterable[str]
 ) -> set[str]:
@@ -93,7 +89,8 @@ async def existing_keys(
     if not wanted:
         return set()
     await cursor.execute(
-        f"SELECT {key_column} FROM {table} WHERE {key_column} IN ({_placeholders(len(wanted))})",
+        f"SELECT {key_column} FROM {table}"
+        f" WHERE {key_column} IN ({mysql.placeholders(len(wanted))})",
         wanted,
     )
     return {row[0] for row in await cursor.fetchall()}
@@ -106,7 +103,7 @@ async def fetch_by_keys(
         return {}
     await cursor.execute(
         f"SELECT {spec.columns} FROM {spec.table}"
-        f" WHERE {spec.key_column} IN ({_placeholders(len(keys))})",
+        f" WHERE {spec.key_column} IN ({mysql.placeholders(len(keys))})",
         list(keys),
     )
     return {row[0]: spec.from_row(row) for row in await cursor.fetchall()}
@@ -131,10 +128,18 @@ async def upsert(
     if to_write and not dry_run:
         names = spec.column_names
         updates = ", ".join(f"{name} = VALUES({name})" for name in names[1:])
-        row_sql = f"({_placeholders(len(names))})"
+        row_sql = f"({mysql.placeholders(len(names))})"
         await cursor.execute(
             f"INSERT INTO {spec.table} ({spec.columns}) VALUES"
             f" {', '.join([row_sql] * len(to_write))} ON DUPLICATE KEY UPDATE {updates}",
             [value for record in to_write for value in spec.to_row(record)],
         )
     return counts
+
+
+# Each sync phase and the table it fills, in the order parents come before children.
+SPECS_BY_PHASE: dict[str, TableSpec[Any]] = {
+    "sales_reps": SALES_REPS,
+    "customers": CUSTOMERS,
+    "events": EVENTS,
+}

@@ -32,7 +32,7 @@ from graphql_api.sync.dynamodb_rows import (
     record_of,
 )
 from graphql_api.sync.dynamodb_to_mysql import MigrationReport
-from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, SALES_REPS, TableSpec, same_record
+from graphql_api.sync.mysql_rows import EVENTS, SPECS_BY_PHASE, TableSpec, same_record
 from graphql_api.sync.progress import Progress
 from graphql_api.sync.rejects import RejectsFile
 from graphql_api.sync.rules import problem_of
@@ -41,11 +41,6 @@ if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
 
 MIGRATION = "mysql-to-dynamodb"
-_SPECS: dict[str, TableSpec[Any]] = {
-    "sales_reps": SALES_REPS,
-    "customers": CUSTOMERS,
-    "events": EVENTS,
-}
 
 
 @dataclass
@@ -119,7 +114,7 @@ async def _segment(
 ) -> None:
     if start is not None and start.done:
         return
-    spec = _SPECS[phase]
+    spec = SPECS_BY_PHASE[phase]
     after = start.position if start else None
     while True:
         records = await _page(run, spec, segment, after)

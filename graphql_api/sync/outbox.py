@@ -34,7 +34,7 @@ from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, fetch_by_keys
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
 
-    from graphql_api.stores.records import CustomerRecord
+    from graphql_api.stores.records import CustomerEventRecord, CustomerRecord
 
 log = logging.getLogger("graphql_api.sync.outbox")
 
@@ -112,11 +112,13 @@ class OutboxRelay:
         self.delivered += len(rows)
         return len(rows)
 
-    async def _deliver(self, customers: list[CustomerRecord], events: list[object]) -> None:
+    async def _deliver(
+        self, customers: list[CustomerRecord], events: list[CustomerEventRecord]
+    ) -> None:
         await put_items(
             self._client,
             table=self._table,
-            rows=[items.event_item(e) for e in events],  # type: ignore[arg-type]
+            rows=[items.event_item(e) for e in events],
         )
         await asyncio.gather(*(self._put_if_newer(customer) for customer in customers))
 

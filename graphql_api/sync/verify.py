@@ -15,16 +15,11 @@ from typing import TYPE_CHECKING, Any
 from asyncmy.pool import Pool
 
 from graphql_api.sync.dynamodb_rows import PHASES, AnyRecord, key_text, record_of, scan_pages
-from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, SALES_REPS, TableSpec, mirrored_fields
+from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, TableSpec, mirrored_fields
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
 
-_SPECS: dict[str, TableSpec[Any]] = {
-    "sales_reps": SALES_REPS,
-    "customers": CUSTOMERS,
-    "events": EVENTS,
-}
 _PAGE = 1000
 
 
@@ -97,7 +92,7 @@ async def _dynamodb_records(
                         Difference(phase, key_text(item), "unreadable in DynamoDB")
                     )
                     continue
-                found[str(_SPECS[phase].key_of(record))] = record
+                found[str(SPECS_BY_PHASE[phase].key_of(record))] = record
 
     await asyncio.gather(*(segment(number) for number in range(segments)))
     return found
@@ -125,7 +120,7 @@ async def verify(
 ) -> VerifyReport:
     report = VerifyReport()
     for phase in PHASES:
-        mysql = await _mysql_records(pool, _SPECS[phase])
+        mysql = await _mysql_records(pool, SPECS_BY_PHASE[phase])
         dynamodb = await _dynamodb_records(client, table, phase, segments, page_size, report)
         report.counts[phase] = (len(mysql), len(dynamodb))
         report.differences.extend(_compare(phase, mysql, dynamodb))
