@@ -43,21 +43,21 @@ chromium:
 # The full local stack: throwaway MariaDB and moto, demo rows in both, the API with the
 # chain (MySQL, then DynamoDB). Type `mysql stop` to watch the fallback; Ctrl-C ends it.
 dev: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT)
-	$(BIN)/python -m tests.servers.dev_stack --port $(PORT)
+	$(BIN)/python -m devstack.dev_stack --port $(PORT)
 
 run: $(BIN)/.service-installed $(GRAPHIQL_BUILT)
 	$(BIN)/graphql-api serve --host $(HOST) --port $(PORT)
 
 # The tests start a throwaway MariaDB; make sure its server binary is on the machine.
 mariadb: $(BIN)/.dev-installed
-	$(BIN)/python -m tests.servers.mariadb --ensure
+	$(BIN)/python -m devstack.mariadb --ensure
 
 lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/.dev-installed
-	$(BIN)/mypy graphql_api tests bench
+	$(BIN)/mypy graphql_api devstack tests bench
 
 unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) chromium
 	$(BIN)/pytest

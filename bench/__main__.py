@@ -14,7 +14,7 @@ from bench.data import SCALES
 from bench.database import Database
 from bench.report import markdown
 from bench.runner import BenchConfig, run_benchmark, write_results
-from tests.servers.mariadb import MariaDBServer
+from devstack.mariadb import MariaDBServer
 
 
 def _parser() -> argparse.ArgumentParser:

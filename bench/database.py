@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pymysql  # type: ignore[import-untyped, unused-ignore]
 
-from graphql_api.db_init import apply_sql_files
+from graphql_api.admin.db_init import apply_sql_files
 from graphql_api.settings import MySQLSettings, load_settings
 
 # Statements a request can cost; BEGIN/COMMIT, SET and SHOW are not counted.

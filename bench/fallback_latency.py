@@ -21,12 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from graphql_api.db_init import apply_sql_files
+from devstack.app_server import GraphQLClient
+from devstack.env import dynamodb_env, load_dynamodb, mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from devstack.moto_server import MotoServer
+from graphql_api.admin.db_init import apply_sql_files
 from graphql_api.settings import load_settings
-from tests.conftest import dynamodb_env, load_dynamodb, mysql_env, serve
-from tests.servers.app_server import GraphQLClient
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.moto_server import MotoServer
 
 READ = "query($id: ID!) { customer(id: $id) { id source salesRep { id source } } }"
 

@@ -23,7 +23,7 @@ from bench.profiling import Profile, finish_recording, start_recording, summariz
 from bench.report import markdown
 from bench.servers import REPO_ROOT, Servers, server_env
 from bench.wrk import ensure_wrk, run_wrk, write_plan, wrk_version
-from tests.servers.mariadb import MariaDBServer
+from devstack.mariadb import MariaDBServer
 
 _PROFILED = ("O1", "O2", "O3")
 

@@ -17,7 +17,7 @@ from typing import IO, Self
 
 from bench.credentials import credentials
 from bench.operations import Peer
-from tests.servers.ports import free_port
+from devstack.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -67,7 +67,7 @@ def _check_startup(settings: Settings) -> None:
     """What create_app would refuse, refused here once, before workers fork."""
     if settings.auth is None:
         return
-    from graphql_api.auth import Authenticator
+    from graphql_api.web.auth import Authenticator
 
     try:
         Authenticator(settings.auth)
@@ -78,8 +78,8 @@ def _check_startup(settings: Settings) -> None:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from graphql_api.log_format import logging_config
-    from graphql_api.metrics import MULTIPROCESS_DIR_VARIABLE
+    from graphql_api.web.log_format import logging_config
+    from graphql_api.web.metrics import MULTIPROCESS_DIR_VARIABLE
 
     settings = _settings()  # fail here, with the variable's name, before forking workers
     _check_startup(settings)
@@ -131,8 +131,8 @@ def _export_schema(args: argparse.Namespace) -> None:
 
 
 def _db(args: argparse.Namespace) -> None:
-    from graphql_api.demo import demo_data
-    from graphql_api.sqlfiles import render_demo_seed
+    from graphql_api.admin.sqlfiles import render_demo_seed
+    from graphql_api.stores.demo import demo_data
 
     if args.db_command == "seed-sql":
         sys.stdout.write(render_demo_seed(demo_data()))
@@ -140,7 +140,7 @@ def _db(args: argparse.Namespace) -> None:
     settings = _settings()
     if settings.mysql is None:
         sys.exit("graphql-api: db init needs MySQL: set RDS_ENDPOINT and RDS_USERNAME")
-    from graphql_api.db_init import apply_sql_files
+    from graphql_api.admin.db_init import apply_sql_files
 
     applied = asyncio.run(apply_sql_files(settings.mysql, with_seed=args.seed))
     for path, count in applied:
@@ -148,10 +148,10 @@ def _db(args: argparse.Namespace) -> None:
 
 
 def _dynamodb(args: argparse.Namespace) -> None:
-    from graphql_api import dynamodb_admin
-    from graphql_api.demo import demo_data
+    from graphql_api.admin import dynamodb_table
     from graphql_api.resources import dynamodb_client
     from graphql_api.settings import dynamodb_settings
+    from graphql_api.stores.demo import demo_data
 
     try:
         settings = dynamodb_settings(os.environ)
@@ -161,10 +161,10 @@ def _dynamodb(args: argparse.Namespace) -> None:
     async def run() -> str:
         async with dynamodb_client(settings) as client:
             if args.dynamodb_command == "create-table":
-                created = await dynamodb_admin.create_table(client, table=settings.table)
+                created = await dynamodb_table.create_table(client, table=settings.table)
                 return f"table {settings.table}: {'created' if created else 'already exists'}"
-            rows = dynamodb_admin.demo_items(demo_data())
-            count = await dynamodb_admin.put_items(client, table=settings.table, rows=rows)
+            rows = dynamodb_table.demo_items(demo_data())
+            count = await dynamodb_table.put_items(client, table=settings.table, rows=rows)
             return f"table {settings.table}: wrote {count} demo items"
 
     try:

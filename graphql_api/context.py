@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import strawberry
 
-from graphql_api.auth import AUTH_OFF, Principal
 from graphql_api.loaders import Loaders
+from graphql_api.principal import AUTH_OFF, Principal
 from graphql_api.settings import Settings
 from graphql_api.stores.protocol import Store
 from graphql_api.stores.usage import StoreUsage

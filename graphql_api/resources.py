@@ -18,8 +18,6 @@ import asyncmy
 from aiobotocore.config import AioConfig
 from asyncmy.pool import Pool
 
-from graphql_api.demo import demo_data
-from graphql_api.metrics import PoolUsage
 from graphql_api.settings import (
     DynamoDBSettings,
     MySQLSettings,
@@ -29,6 +27,7 @@ from graphql_api.settings import (
 )
 from graphql_api.stores.breaker import BreakerState, CircuitBreaker
 from graphql_api.stores.chain import FallbackChain, RetryPolicy, StoreSlot
+from graphql_api.stores.demo import demo_data
 from graphql_api.stores.dynamodb import DynamoDBStore
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
@@ -36,6 +35,7 @@ from graphql_api.stores.observed import ObservedStore
 from graphql_api.stores.observer import NoObserver, StoreObserver
 from graphql_api.stores.protocol import Store
 from graphql_api.sync.outbox import OutboxRelay
+from graphql_api.web.metrics import PoolUsage
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient

@@ -13,9 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.conftest import StatementCounter, mysql_env, serve
-from tests.jwt_tokens import SECRET, auth_env, bearer, claims, handmade, hs256
-from tests.servers.mariadb import MariaDBServer
+from devstack.env import mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from tests.utils.jwt_tokens import SECRET, auth_env, bearer, claims, handmade, hs256
+from tests.utils.mariadb import StatementCounter
 
 QUERY = '{ customer(id: "C-00001") { id version } }'
 MUTATION = (

@@ -13,7 +13,7 @@ from bench import smoke
 from bench.database import Database
 from bench.measure import CaseResult
 from bench.operations import OPERATIONS, Peer
-from tests.servers.mariadb import MariaDBServer
+from devstack.mariadb import MariaDBServer
 
 
 @pytest.fixture(scope="module")

@@ -11,22 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import mysql_env
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.ports import free_port
+from devstack.env import mysql_env
+from devstack.mariadb import MariaDBServer
+from devstack.ports import free_port
+from tests.utils.cli import graphql_api
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def graphql_api(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "graphql_api", *args],
-        env={"PATH": os.environ["PATH"], **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_export_schema_prints_the_contract() -> None:

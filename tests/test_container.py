@@ -23,12 +23,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.env import mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from devstack.ports import free_port
 from graphql_api import cli
 from graphql_api.settings import load_settings
-from tests.conftest import mysql_env, serve
-from tests.jwt_tokens import auth_env
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.ports import free_port
+from tests.utils.jwt_tokens import auth_env
 
 
 @dataclass

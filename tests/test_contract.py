@@ -16,9 +16,9 @@ from graphql import (
     validate,
 )
 
-from graphql_api.demo import demo_data
+from graphql_api.admin.sqlfiles import SEED_FILE_NAME, render_demo_seed
 from graphql_api.schema import schema_sdl
-from graphql_api.sqlfiles import SEED_FILE_NAME, render_demo_seed
+from graphql_api.stores.demo import demo_data
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = sorted((ROOT / "tests" / "operations").glob("*.graphql"))

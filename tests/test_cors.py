@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import serve
+from devstack.env import serve
 
 ALLOWED = "https://app.example.com"
 

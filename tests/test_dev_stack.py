@@ -10,7 +10,7 @@ from typing import IO
 
 import httpx
 
-from tests.servers.ports import free_port
+from devstack.ports import free_port
 
 QUERY = {"query": '{ customer(id: "C-00001") { id source } }'}
 
@@ -33,7 +33,7 @@ def _source(url: str) -> str:
 def test_dev_stack_serves_falls_back_recovers_and_stops_cleanly() -> None:
     port = free_port()
     stack = subprocess.Popen(
-        [sys.executable, "-m", "tests.servers.dev_stack", "--port", str(port)],
+        [sys.executable, "-m", "devstack.dev_stack", "--port", str(port)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from graphql_api.demo import demo_data
+from devstack.env import dynamodb_env
+from devstack.moto_server import MotoServer
 from graphql_api.resources import dynamodb_client
 from graphql_api.settings import dynamodb_settings
 from graphql_api.stores import dynamodb_items
-from tests.conftest import Api, dynamodb_env
-from tests.servers.moto_server import MotoServer
-from tests.test_cli import graphql_api
+from graphql_api.stores.demo import demo_data
+from tests.utils.api import Api
+from tests.utils.cli import graphql_api
 
 DEMO = demo_data()
 

@@ -19,18 +19,18 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
+from devstack.app_server import AppServer, GraphQLClient
+from devstack.env import dynamodb_env, load_dynamodb, mysql_env
+from devstack.mariadb import MariaDBServer
+from devstack.moto_server import MotoServer
 from graphql_api.app import create_app
-from graphql_api.demo import demo_data
 from graphql_api.resources import dynamodb_client
 from graphql_api.settings import dynamodb_settings, load_settings
 from graphql_api.stores import dynamodb_items
 from graphql_api.stores.breaker import BreakerState
 from graphql_api.stores.chain import ChainStats
-from tests.conftest import dynamodb_env, load_dynamodb, mysql_env
-from tests.servers.app_server import AppServer, GraphQLClient
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.moto_server import MotoServer
-from tests.test_metrics import scrape, value
+from graphql_api.stores.demo import demo_data
+from tests.utils.metrics import scrape, value
 
 DEMO = demo_data()
 CUSTOMER = DEMO.customers[0]

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
 
+from devstack.app_server import AppServer
 from graphql_api.app import create_app
-from graphql_api.demo import demo_data
 from graphql_api.settings import load_settings
-from tests.jwt_tokens import auth_env
-from tests.servers.app_server import AppServer
+from graphql_api.stores.demo import demo_data
+from tests.utils.jwt_tokens import auth_env
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

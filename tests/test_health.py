@@ -6,8 +6,8 @@ import time
 
 import httpx
 
-from tests.conftest import mysql_env, serve
-from tests.servers.mariadb import MariaDBServer
+from devstack.env import mysql_env, serve
+from devstack.mariadb import MariaDBServer
 
 
 def test_memory_store_is_live_and_ready() -> None:
@@ -53,7 +53,7 @@ def test_a_stalled_database_is_not_ready_but_the_server_stays_live(
 
 
 def test_an_unreachable_database_is_not_ready(mariadb: MariaDBServer) -> None:
-    from tests.servers.ports import free_port
+    from devstack.ports import free_port
 
     env = mysql_env(mariadb, RDS_PORT=str(free_port()))
     with serve(env) as app, httpx.Client(base_url=app.base_url) as http:

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
-from graphql_api.metrics import Metrics
-from graphql_api.request_log import RequestRecord
-from tests.conftest import mysql_env, serve
-from tests.jwt_tokens import auth_env, bearer, claims, hs256
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.ports import free_port
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def scrape(http: httpx.Client) -> tuple[Samples, set[str]]:
-    response = http.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    samples: Samples = {}
-    families = set()
-    for family in text_string_to_metric_families(response.text):
-        families.add(family.name)
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples, families
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
+from devstack.env import mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from devstack.ports import free_port
+from graphql_api.web.metrics import Metrics
+from graphql_api.web.request_log import RequestRecord
+from tests.utils.jwt_tokens import auth_env, bearer, claims, hs256
+from tests.utils.metrics import scrape, value
 
 
 def test_requests_errors_and_store_calls_are_counted(seeded_mariadb: MariaDBServer) -> None:

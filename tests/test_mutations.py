@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from tests.utils.api import Api
 
 RESULT = """
   __typename

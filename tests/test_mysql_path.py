@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, StatementCounter, mysql_env, serve
-from tests.servers.app_server import GraphQLClient
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.ports import free_port
+from devstack.app_server import GraphQLClient
+from devstack.env import mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from devstack.ports import free_port
+from tests.utils.api import Api
+from tests.utils.mariadb import StatementCounter
 
 NESTED = """
 query($n: Int) { salesReps(first: $n) { nodes { id customers(first: 20) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Api
+from tests.utils.api import Api
 
 OPERATIONS = Path(__file__).resolve().parent / "operations"
 

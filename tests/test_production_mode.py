@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql_api.log_format import JsonFormatter
-from tests.conftest import mysql_env, serve
-from tests.jwt_tokens import auth_env, bearer, claims, hs256
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.ports import free_port
+from devstack.env import mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from devstack.ports import free_port
+from graphql_api.web.log_format import JsonFormatter
+from tests.utils.jwt_tokens import auth_env, bearer, claims, hs256
 
 PRODUCTION = {"GRAPHQL_API_ENV": "production", **auth_env()}
 MANAGER = bearer(hs256(claims(roles=("manager",))))

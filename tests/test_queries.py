@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from graphql_api.demo import demo_data
+from graphql_api.stores.demo import demo_data
 from graphql_api.stores.records import CustomerStatus
-from tests.conftest import Api
+from tests.utils.api import Api
 
 # Reads only, so DynamoDB (a read-only store here) answers them too.
 pytestmark = pytest.mark.read_only

@@ -9,10 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
+from devstack.app_server import GraphQLClient
+from devstack.env import mysql_env, serve
+from devstack.mariadb import MariaDBServer
 from graphql_api.settings import QueryLimits
-from tests.conftest import Api, StatementCounter, mysql_env, serve
-from tests.servers.app_server import GraphQLClient
-from tests.servers.mariadb import MariaDBServer
+from tests.utils.api import Api
+from tests.utils.mariadb import StatementCounter
 
 LIMITS = QueryLimits()
 CUSTOMER = 'customer(id: "C-00001")'

@@ -8,9 +8,9 @@ import re
 import httpx
 import pytest
 
-from graphql_api.log_format import JsonFormatter
-from tests.conftest import serve
-from tests.jwt_tokens import auth_env, bearer, claims, hs256
+from devstack.env import serve
+from graphql_api.web.log_format import JsonFormatter
+from tests.utils.jwt_tokens import auth_env, bearer, claims, hs256
 
 _GENERATED = re.compile(r"[0-9a-f]{32}")
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import dynamodb_env, mysql_env
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.moto_server import MotoServer
-from tests.servers.ports import free_port
-from tests.test_metrics import scrape, value
+from devstack.env import dynamodb_env, mysql_env
+from devstack.mariadb import MariaDBServer
+from devstack.moto_server import MotoServer
+from devstack.ports import free_port
+from tests.utils.metrics import scrape, value
 
 DEADLINE_S = 30.0
 

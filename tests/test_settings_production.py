@@ -11,11 +11,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from graphql_api.auth import Authenticator
+from devstack.ports import free_port
 from graphql_api.errors import ConfigError
 from graphql_api.settings import QueryLimits, ServingSettings, load_settings
-from tests.jwt_tokens import SECRET, auth_env
-from tests.servers.ports import free_port
+from graphql_api.web.auth import Authenticator
+from tests.utils.jwt_tokens import SECRET, auth_env
 
 PRODUCTION = {"GRAPHQL_API_ENV": "production", "GRAPHQL_API_STORES": "memory"}
 

@@ -6,7 +6,7 @@ import pytest
 
 from graphql_api.errors import ConfigError
 from graphql_api.settings import StoreKind, load_settings
-from tests.jwt_tokens import auth_env
+from tests.utils.jwt_tokens import auth_env
 
 RDS = {"RDS_ENDPOINT": "db.internal", "RDS_USERNAME": "app"}
 DYNAMO = {"DYNAMODB_TABLE": "salepoint", "AWS_REGION": "eu-west-1"}

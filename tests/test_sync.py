@@ -20,8 +20,12 @@ from typing import Any
 
 import pytest
 
-from graphql_api import dynamodb_admin
-from graphql_api.db_init import apply_sql_files
+from devstack.app_server import GraphQLClient
+from devstack.env import dynamodb_env, mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from devstack.moto_server import MotoServer
+from graphql_api.admin import dynamodb_table
+from graphql_api.admin.db_init import apply_sql_files
 from graphql_api.resources import dynamodb_client
 from graphql_api.settings import dynamodb_settings, load_settings
 from graphql_api.stores import dynamodb_items as items
@@ -33,11 +37,7 @@ from graphql_api.stores.records import (
     DataSource,
     SalesRepRecord,
 )
-from tests.conftest import dynamodb_env, mysql_env, serve
-from tests.servers.app_server import GraphQLClient
-from tests.servers.mariadb import MariaDBServer
-from tests.servers.moto_server import MotoServer
-from tests.test_metrics import scrape, value
+from tests.utils.metrics import scrape, value
 
 REPS, CUSTOMERS = 100, 10_000
 # moto's Scan walks the whole table on every call: large pages keep the suite quick.
@@ -76,8 +76,8 @@ def bulk_items() -> list[items.Item]:
 async def _new_table(env: dict[str, str], rows: list[items.Item]) -> None:
     settings = dynamodb_settings(env)
     async with dynamodb_client(settings) as client:
-        await dynamodb_admin.create_table(client, table=settings.table)
-        await dynamodb_admin.put_items(client, table=settings.table, rows=rows)
+        await dynamodb_table.create_table(client, table=settings.table)
+        await dynamodb_table.put_items(client, table=settings.table, rows=rows)
 
 
 def new_table(moto: MotoServer, rows: list[items.Item]) -> dict[str, str]:

@@ -20,12 +20,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.peers.serve import serve
-from graphql_api.app import GraphQLEndpoint
 from graphql_api.context import Context
 from graphql_api.loaders import Loaders, create_loaders
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings
 from graphql_api.stores.protocol import Store
+from graphql_api.web.graphql_view import GraphQLView
 
 
 def unbatched_loaders(store: Store) -> Loaders:
@@ -38,7 +38,7 @@ def unbatched_loaders(store: Store) -> Loaders:
     return loaders
 
 
-class NaiveEndpoint(GraphQLEndpoint):
+class NaiveEndpoint(GraphQLView):
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         context = await super().get_context(request, response)
         context.loaders = unbatched_loaders(request.app.state.resources.reader)

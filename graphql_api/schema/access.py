@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from graphql_api.auth import Principal
+from graphql_api.principal import Principal
 
 
 def _refusal(principal: Principal, operation: OperationType) -> str | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.request_log import current_request
+from graphql_api.web.request_log import current_request
 
 
 class OperationObservation(SchemaExtension):

@@ -1,6 +1,6 @@
 """What stores report for metrics, without knowing how it is counted.
 
-graphql_api.metrics.Metrics implements this; stores/ and sync/ depend only on
+graphql_api.web.metrics.Metrics implements this; stores/ and sync/ depend only on
 the protocol, so they import no metrics library. Each store is wrapped in an
 ObservedStore (calls and failures), the fallback chain reports fallbacks, each
 breaker its state changes, the outbox relay its backlog.

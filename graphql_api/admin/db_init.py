@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graphql_api.admin.sqlfiles import split_statements, sql_dir, sql_files
 from graphql_api.resources import close_mysql_pool, open_mysql_pool
 from graphql_api.settings import MySQLSettings
-from graphql_api.sqlfiles import split_statements, sql_dir, sql_files
 
 
 async def apply_sql_files(mysql: MySQLSettings, *, with_seed: bool) -> list[tuple[Path, int]]:

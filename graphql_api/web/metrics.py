@@ -51,8 +51,8 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graphql_api.request_log import RequestRecord
 from graphql_api.stores.breaker import BreakerState
+from graphql_api.web.request_log import RequestRecord
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _MAX_OPERATION_NAMES = 200

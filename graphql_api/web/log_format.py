@@ -44,7 +44,7 @@ def logging_config(level: str) -> dict[str, Any]:
     """A dictConfig for uvicorn's `log_config`, so every worker process applies it.
 
     uvicorn's own access log is off (`access_log=False` in cli.py): the app
-    writes a richer line per request (graphql_api.request_log).
+    writes a richer line per request (graphql_api.web.request_log).
     """
     handler = {
         "class": "logging.StreamHandler",
@@ -54,7 +54,7 @@ def logging_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "graphql_api.log_format.JsonFormatter"}},
+        "formatters": {"json": {"()": "graphql_api.web.log_format.JsonFormatter"}},
         "handlers": {"stdout": handler},
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {

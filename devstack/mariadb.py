@@ -6,10 +6,10 @@ without docker and without touching a system-wide MariaDB.
 
 Command line::
 
-    python -m tests.servers.mariadb --ensure
+    python -m devstack.mariadb --ensure
         exit 0 when mariadbd is installed; as root, install Debian's
         ``mariadb-server`` package first when it is missing.
-    python -m tests.servers.mariadb --serve [--port N] [--base-dir DIR] [--database NAME]
+    python -m devstack.mariadb --serve [--port N] [--base-dir DIR] [--database NAME]
         start a server, print one JSON line with host/port/user/password/database,
         run until SIGINT or SIGTERM, then shut the server down cleanly.
 """
@@ -113,7 +113,7 @@ def _find_binaries() -> tuple[str, str]:
             f"{' and '.join(missing)} not found on PATH or in {', '.join(_SEARCH_DIRS)}; "
             f"install the Debian package {DEBIAN_PACKAGE!r} "
             f"(apt-get install -y {DEBIAN_PACKAGE}, or run "
-            "`python -m tests.servers.mariadb --ensure` as root)"
+            "`python -m devstack.mariadb --ensure` as root)"
         )
     return mariadbd, install_db
 
@@ -696,7 +696,7 @@ def _serve(*, port: int | None, base_dir: Path | None, database: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.servers.mariadb",
+        prog="python -m devstack.mariadb",
         description="Check for, install, or run a throwaway MariaDB server.",
     )
     parser.add_argument(

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from graphql_api.errors import StoreFailedError
 from graphql_api.stores.protocol import Store
 
-log = logging.getLogger("graphql_api.health")
+log = logging.getLogger("graphql_api.web.health")
 
 
 async def healthz(request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 `sql/*.sql` apply in name order; files whose name contains `seed` hold demo
 rows and apply only when asked for. The seed file is rendered from
-graphql_api.demo, the same rows the in-memory store serves.
+graphql_api.stores.demo, the same rows the in-memory store serves.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from graphql_api.demo import DemoData
+from graphql_api.stores.demo import DemoData
 
 SEED_FILE_NAME = "020_demo_seed.sql"
 _ROWS_PER_INSERT = 100
@@ -23,7 +23,7 @@ def sql_dir() -> Path:
     configured = os.environ.get("GRAPHQL_API_SQL_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parent.parent / "sql"
+    return Path(__file__).resolve().parents[2] / "sql"
 
 
 def sql_files(directory: Path, *, with_seed: bool) -> list[Path]:

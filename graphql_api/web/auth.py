@@ -8,7 +8,6 @@ reason a token was refused is logged by category only, never the token.
 
 from __future__ import annotations
 
-import enum
 import logging
 from dataclasses import dataclass
 
@@ -17,37 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from graphql_api.errors import ConfigError
+from graphql_api.principal import ACTOR_MAX_LENGTH, Principal, Role
 from graphql_api.settings import JwtSettings
 
-log = logging.getLogger("graphql_api.auth")
-
-# customer_events.actor is VARCHAR(100); a longer subject could not be recorded.
-ACTOR_MAX_LENGTH = 100
-
-
-class Role(enum.Enum):
-    VIEWER = "viewer"
-    MANAGER = "manager"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated caller; `subject` is the token's `sub`, the audit actor."""
-
-    subject: str | None
-    roles: frozenset[Role]
-
-    @property
-    def may_query(self) -> bool:
-        return bool(self.roles)
-
-    @property
-    def may_mutate(self) -> bool:
-        return Role.MANAGER in self.roles
-
-
-# Development without configured auth: everything allowed, no actor recorded.
-AUTH_OFF = Principal(subject=None, roles=frozenset(Role))
+log = logging.getLogger("graphql_api.web.auth")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-from tests.servers.ports import free_port
+from devstack.ports import free_port
 
 
 class _NotifyingServer(uvicorn.Server):

@@ -84,7 +84,7 @@ def current_request() -> RequestRecord | None:
 
 
 class RequestObserver(Protocol):
-    """What the app counts per GraphQL request (graphql_api.metrics.Metrics)."""
+    """What the app counts per GraphQL request (graphql_api.web.metrics.Metrics)."""
 
     def request_started(self) -> None: ...
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers.mariadb import MariaDBServer, ensure_mariadb_installed
-from tests.servers.moto_server import MotoServer
-from tests.servers.ports import free_port
+from devstack.mariadb import MariaDBServer, ensure_mariadb_installed
+from devstack.moto_server import MotoServer
+from devstack.ports import free_port
 
 TABLE = "salepoint-dev"
 

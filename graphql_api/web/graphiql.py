@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-log = logging.getLogger("graphql_api.graphiql")
+log = logging.getLogger("graphql_api.web.graphiql")
 
 ASSETS_ROUTE_NAME = "graphiql_assets"
 ASSETS_PATH = "/graphql/assets"
@@ -70,7 +70,7 @@ def assets_dir() -> Path:
     configured = os.environ.get("GRAPHQL_API_GRAPHIQL_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parent.parent / "graphiql" / "dist"
+    return Path(__file__).resolve().parents[2] / "graphiql" / "dist"
 
 
 def wants_graphiql(request: Request) -> bool:

@@ -1,6 +1,6 @@
-"""The GraphQL HTTP endpoint's guards: who is asking, how many operations, how long.
+"""The GraphQL HTTP endpoint: strawberry's view, the request's Context, and the guards.
 
-GuardedGraphQL sits between strawberry's view and app.GraphQLEndpoint:
+Who is asking, how many operations, how long:
 
 - authentication happens in get_context, which strawberry calls before it
   reads the body, so a request without a valid token is refused (401,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from cross_web import HTTPException
@@ -27,15 +28,21 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from graphql_api.auth import AUTH_OFF, AuthenticationFailed, Authenticator, Principal
 from graphql_api.context import Context
 from graphql_api.errors import RequestTimedOutError
-from graphql_api.request_log import current_request
+from graphql_api.loaders import create_loaders
+from graphql_api.principal import AUTH_OFF, Principal
+from graphql_api.resources import Resources
+from graphql_api.schema import build_schema
 from graphql_api.schema.error_shaping import shape_error
 from graphql_api.schema.limits import LIMIT_CODE
 from graphql_api.schema.source_report import stores_extension
-from graphql_api.settings import QueryLimits
+from graphql_api.settings import Settings
 from graphql_api.stores.usage import StoreUsage
+from graphql_api.web.auth import AuthenticationFailed, Authenticator
+from graphql_api.web.request_log import current_request, request_id_from
+
+log = logging.getLogger("graphql_api.web.graphql_view")
 
 
 class Unauthenticated(Exception):
@@ -64,18 +71,62 @@ def error_response(
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-class GuardedGraphQL(GraphQL[Context, None]):
-    def __init__(
-        self,
-        schema: Any,
-        *,
-        limits: QueryLimits,
-        authenticator: Authenticator | None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(schema, **kwargs)
-        self._limits = limits
+def request_id_of(request: Request) -> str:
+    """The id RequestObservation chose for this request (the client's, if plain)."""
+    chosen = request.scope.get("state", {}).get("request_id")
+    return str(chosen) if chosen else request_id_from(request.headers.get("x-request-id"))
+
+
+def _log_auth(settings: Settings, authenticator: Authenticator | None) -> None:
+    if authenticator is None or settings.auth is None:
+        log.warning(
+            "authentication is OFF (development): every request may query and mutate,"
+            " and changes record no actor"
+        )
+        return
+    log.info(
+        "authentication: bearer JWT %s, issuer %s, audience %s, roles claim %r",
+        authenticator.algorithm,
+        settings.auth.issuer or "not checked",
+        settings.auth.audience or "not checked",
+        settings.auth.roles_claim,
+    )
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """The one GraphQL endpoint: strawberry's view with this service's guards."""
+
+    def __init__(self, settings: Settings) -> None:
+        authenticator = Authenticator(settings.auth) if settings.auth is not None else None
+        _log_auth(settings, authenticator)
+        # No strawberry page: it loads GraphiQL from a CDN. web/graphiql.py serves ours.
+        super().__init__(
+            build_schema(limits=settings.limits, production=settings.is_production),
+            graphql_ide=None,
+        )
+        self._settings = settings
+        self._limits = settings.limits
         self._authenticator = authenticator
+
+    async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
+        principal = self.principal_of(request)
+        resources: Resources = request.app.state.resources
+        # One record of the stores used: the chain fills it, the response's
+        # extensions, the access log and the metrics all read it.
+        usage = StoreUsage()
+        record = current_request()
+        if record is not None:
+            record.store_usage = usage
+        stores = resources.stores.for_request(usage)
+        return Context(
+            loaders=create_loaders(stores),
+            writer=stores,
+            settings=self._settings,
+            request_id=request_id_of(request),
+            store_usage=usage,
+            actor=principal.subject,
+            principal=principal,
+        )
 
     def principal_of(self, request: Request) -> Principal:
         """The caller; raises Unauthenticated (answered with 401) when the token is not good."""

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from graphql_api.demo import DemoData
 from graphql_api.errors import GraphqlApiError, StoreFailedError
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.demo import DemoData
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient

@@ -20,7 +20,7 @@ from typing import Final, Self
 
 import httpx
 
-from tests.servers.ports import free_port
+from devstack.ports import free_port
 
 _PR_SET_PDEATHSIG: Final = 1
 _POLL_INTERVAL: Final = 0.05

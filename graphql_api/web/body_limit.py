@@ -7,7 +7,7 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphql_api.request_log import current_request, send_json
+from graphql_api.web.request_log import current_request, send_json
 
 
 def _too_large(limit: int, request_id: str) -> bytes:

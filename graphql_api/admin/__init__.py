@@ -1,0 +1,1 @@
+"""Setup commands: the sql/ files, `db init`, the DynamoDB table."""
