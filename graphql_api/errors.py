@@ -1,6 +1,24 @@
-"""The project's exceptions. Imports nothing internal, so every layer may raise them."""
+"""The project's exceptions, and `raised_at`: all that may be logged of an unexpected one.
+
+Imports nothing internal, so every layer may raise them and log where they came from.
+"""
 
 from __future__ import annotations
+
+import traceback
+
+
+def raised_at(error: BaseException) -> str:
+    """Where `error` was raised, as `file.py:line`: what a masked error may log.
+
+    Never the message or the stack trace: driver messages carry SQL, host names
+    and sometimes customer data.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "unknown"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
 
 
 class GraphqlApiError(Exception):

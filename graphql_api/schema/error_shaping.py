@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -23,6 +22,7 @@ from graphql_api.errors import (
     StoreFailedError,
     StoreUnavailableError,
     UserInputError,
+    raised_at,
 )
 
 log = logging.getLogger("graphql_api.errors")
@@ -30,14 +30,6 @@ log = logging.getLogger("graphql_api.errors")
 # graphql-core's hints ("Did you mean 'email'?") name fields, arguments, types
 # and enum values: a map of the schema for whoever cannot introspect it.
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
-
-
-def _where(error: BaseException) -> str:
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "unknown"
-    last = frames[-1]
-    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
 
 
 class ErrorShaping(SchemaExtension):
@@ -90,7 +82,7 @@ def shape_error(
     log.error(
         "unexpected %s at %s request_id=%s",
         type(original).__name__,
-        _where(original),
+        raised_at(original),
         request_id,
     )
     return _with(error, "Internal error.", {"code": "INTERNAL", "requestId": request_id})

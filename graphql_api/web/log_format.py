@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-
-def _place(error: BaseException) -> str:
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "unknown"
-    last = frames[-1]
-    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+from graphql_api.errors import raised_at
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,7 +29,7 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
-            line["error"] = {"type": type(error).__name__, "where": _place(error)}
+            line["error"] = {"type": type(error).__name__, "where": raised_at(error)}
         return json.dumps(line, default=str)
 
 
