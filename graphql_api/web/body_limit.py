@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphql_api.web.request_log import current_request, send_json
-
-
-def _too_large(limit: int, request_id: str) -> bytes:
-    error = {
-        "message": f"The request body is larger than {limit} bytes.",
-        "extensions": {
-            "code": "QUERY_LIMIT_EXCEEDED",
-            "limit": "body",
-            "maximum": limit,
-            "requestId": request_id,
-        },
-    }
-    return json.dumps({"data": None, "errors": [error]}).encode()
+from graphql_api.schema.limits import LIMIT_CODE
+from graphql_api.web.error_body import send_json
+from graphql_api.web.request_log import error_for_request
 
 
 class BodyLimit:
@@ -60,11 +47,10 @@ class BodyLimit:
         await self._app(scope, _replay([replayed], receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        record = current_request()
-        request_id = record.request_id if record else "unknown"
-        if record is not None:
-            record.error_codes.append("QUERY_LIMIT_EXCEEDED")
-        await send_json(send, 413, _too_large(self._max_bytes, request_id))
+        limit = self._max_bytes
+        extensions = {"code": LIMIT_CODE, "limit": "body", "maximum": limit}
+        body = error_for_request(f"The request body is larger than {limit} bytes.", extensions)
+        await send_json(send, 413, body)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -15,7 +15,6 @@ Who is asking, how many operations, how long:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -40,7 +39,7 @@ from graphql_api.schema.source_report import stores_extension
 from graphql_api.settings import Settings
 from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
-from graphql_api.web.request_log import current_request, request_id_from
+from graphql_api.web.request_log import current_request, error_for_request, request_id_from
 
 log = logging.getLogger("graphql_api.web.graphql_view")
 
@@ -65,9 +64,7 @@ def _request_id() -> str:
 def error_response(
     status: int, message: str, extensions: dict[str, object], headers: dict[str, str] | None = None
 ) -> Response:
-    _note_codes(str(extensions["code"]))
-    error = {"message": message, "extensions": {**extensions, "requestId": _request_id()}}
-    body = json.dumps({"data": None, "errors": [error]})
+    body = error_for_request(message, extensions)
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 

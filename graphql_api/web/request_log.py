@@ -12,11 +12,11 @@ carry secrets or customer contact data.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -25,6 +25,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.stores.usage import StoreUsage
+from graphql_api.web.error_body import error_body, send_json
 
 log = logging.getLogger("graphql_api.access")
 _errors_log = logging.getLogger("graphql_api.errors")
@@ -83,20 +84,22 @@ def current_request() -> RequestRecord | None:
     return _current.get()
 
 
+def error_for_request(message: str, extensions: Mapping[str, object]) -> bytes:
+    """The error body the HTTP layer answers for the current request: its code is noted
+    on the request's record (access log, metrics), its id goes in the body."""
+    record = current_request()
+    if record is None:
+        return error_body(message, extensions, request_id="unknown")
+    record.error_codes.append(str(extensions["code"]))
+    return error_body(message, extensions, request_id=record.request_id)
+
+
 class RequestObserver(Protocol):
     """What the app counts per GraphQL request (graphql_api.web.metrics.Metrics)."""
 
     def request_started(self) -> None: ...
 
     def request_finished(self, record: RequestRecord, *, seconds: float) -> None: ...
-
-
-def _internal_error_body(request_id: str) -> bytes:
-    error = {
-        "message": "Internal error.",
-        "extensions": {"code": "INTERNAL", "requestId": request_id},
-    }
-    return json.dumps({"data": None, "errors": [error]}).encode()
 
 
 class RequestObservation:
@@ -148,15 +151,7 @@ class RequestObservation:
         except Exception as error:
             # Logged by type only: the message may hold SQL, hosts or data.
             _errors_log.error("unhandled %s request_id=%s", type(error).__name__, record.request_id)
-            record.error_codes.append("INTERNAL")
+            body = error_for_request("Internal error.", {"code": "INTERNAL"})
             if record.status:
                 raise  # the response has begun; uvicorn closes the connection
-            await send_json(send_with_id, 500, _internal_error_body(record.request_id))
-
-
-async def send_json(send: Send, status: int, body: bytes) -> None:
-    """A complete JSON response, for middleware that answers before the app does."""
-    length = str(len(body)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", length)]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+            await send_json(send_with_id, 500, body)

@@ -1,0 +1,26 @@
+"""The body of an error the HTTP layer answers itself, in the shape of a GraphQL error.
+
+A refused token, an oversized body or batch, malformed JSON, an unhandled exception:
+the client reads `{"data": null, "errors": [...]}` as from any other error, with a
+stable `extensions.code` and the request id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from starlette.types import Send
+
+
+def error_body(message: str, extensions: Mapping[str, object], *, request_id: str) -> bytes:
+    error = {"message": message, "extensions": {**extensions, "requestId": request_id}}
+    return json.dumps({"data": None, "errors": [error]}).encode()
+
+
+async def send_json(send: Send, status: int, body: bytes) -> None:
+    """A complete JSON response, for middleware that answers before the app does."""
+    length = str(len(body)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", length)]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
