@@ -26,6 +26,10 @@ class Context:
     store_usage: StoreUsage = field(default_factory=StoreUsage)
     # What the caller may do; checked before any resolver runs (schema/access.py).
     principal: Principal = AUTH_OFF
+    # The operations that ran and the error codes sent: schema/observation.py notes
+    # them here, the HTTP layer's access log and metrics read them.
+    operations: list[str] = field(default_factory=list)
+    error_codes: list[str] = field(default_factory=list)
 
 
 Info = strawberry.Info[Context, None]

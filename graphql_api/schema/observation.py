@@ -1,7 +1,8 @@
-"""Tells the request's record which operation ran and which error codes it sent.
+"""Notes on the request's Context which operations ran and which error codes they sent.
 
-Listed first among the extensions, so it sees the errors after ErrorShaping
-has given each its final code.
+The HTTP layer reads them for the access log and the metrics. Listed first among
+the extensions, so it sees the errors after ErrorShaping has given each its final
+code.
 """
 
 from __future__ import annotations
@@ -10,18 +11,18 @@ from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.web.request_log import current_request
+from graphql_api.context import Context
 
 
 class OperationObservation(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
-        record = current_request()
-        if record is None:
+        execution = self.execution_context
+        context = execution.context
+        if not isinstance(context, Context):
             return
-        context = self.execution_context
-        if context.graphql_document is not None:
-            record.operations.append(context.operation_name or "anonymous")
-        result = context.result
+        if execution.graphql_document is not None:
+            context.operations.append(execution.operation_name or "anonymous")
+        result = execution.result
         for error in (result.errors if result is not None else None) or []:
-            record.error_codes.append(str((error.extensions or {}).get("code", "INTERNAL")))
+            context.error_codes.append(str((error.extensions or {}).get("code", "INTERNAL")))

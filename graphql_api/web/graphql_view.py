@@ -39,7 +39,12 @@ from graphql_api.schema.source_report import stores_extension
 from graphql_api.settings import Settings
 from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
-from graphql_api.web.request_log import current_request, error_for_request, request_id_from
+from graphql_api.web.request_log import (
+    RequestRecord,
+    current_request,
+    error_for_request,
+    request_id_from,
+)
 
 log = logging.getLogger("graphql_api.web.graphql_view")
 
@@ -48,17 +53,6 @@ class Unauthenticated(Exception):
     def __init__(self, failure: AuthenticationFailed) -> None:
         super().__init__(failure.message)
         self.failure = failure
-
-
-def _note_codes(*codes: str) -> None:
-    record = current_request()
-    if record is not None:
-        record.error_codes.extend(codes)
-
-
-def _request_id() -> str:
-    record = current_request()
-    return record.request_id if record is not None else "unknown"
 
 
 def error_response(
@@ -108,21 +102,25 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         principal = self.principal_of(request)
         resources: Resources = request.app.state.resources
-        # One record of the stores used: the chain fills it, the response's
-        # extensions, the access log and the metrics all read it.
-        usage = StoreUsage()
-        record = current_request()
-        if record is not None:
-            record.store_usage = usage
+        # What the request did is noted once, on objects the Context and the
+        # request's record share: the chain fills the StoreUsage (the response's
+        # extensions report it), the schema notes operations and error codes, and
+        # the access log and the metrics read all three from the record.
+        record = current_request() or RequestRecord(
+            request_id_of(request), request.method, request.url.path
+        )
+        usage = record.store_usage = StoreUsage()
         stores = resources.stores.for_request(usage)
         return Context(
             loaders=create_loaders(stores),
             writer=stores,
             settings=self._settings,
-            request_id=request_id_of(request),
+            request_id=record.request_id,
             store_usage=usage,
             actor=principal.subject,
             principal=principal,
+            operations=record.operations,
+            error_codes=record.error_codes,
         )
 
     def principal_of(self, request: Request) -> Principal:
@@ -172,28 +170,25 @@ class GraphQLView(GraphQL[Context, None]):
             async with asyncio.timeout(timeout_s):
                 return await super().execute_operation(*args, **kwargs)
         except TimeoutError:
-            request_data = kwargs.get("request_data")
-            context = kwargs.get("context")
+            request_data = kwargs["request_data"]
+            context: Context = kwargs["context"]
             count = len(request_data) if isinstance(request_data, list) else 1
             results = [_timed_out(timeout_s, context) for _ in range(count)]
-            _note_codes(*["TIMEOUT"] * count)
+            context.error_codes.extend(["TIMEOUT"] * count)
             return results if isinstance(request_data, list) else results[0]
 
 
-def _timed_out(timeout_s: float, context: object) -> ExecutionResult:
+def _timed_out(timeout_s: float, context: Context) -> ExecutionResult:
     """What a stopped operation answers: the TIMEOUT error, shaped like every other
     error, and the stores that served it so far (a timed-out part is degraded)."""
     timed_out = RequestTimedOutError(timeout_s)
-    request_id = getattr(context, "request_id", None) or _request_id()
     error = shape_error(
-        GraphQLError(timed_out.message, original_error=timed_out), request_id=str(request_id)
+        GraphQLError(timed_out.message, original_error=timed_out), request_id=context.request_id
     )
-    usage = getattr(context, "store_usage", None)
-    extensions = None
-    if isinstance(usage, StoreUsage):
-        usage.unanswered()
-        extensions = stores_extension(usage)
-    return ExecutionResult(data=None, errors=[error], extensions=extensions)
+    context.store_usage.unanswered()
+    return ExecutionResult(
+        data=None, errors=[error], extensions=stores_extension(context.store_usage)
+    )
 
 
 class _BatchTooLarge(HTTPException):

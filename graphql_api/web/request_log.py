@@ -1,7 +1,9 @@
 """One record per HTTP request: its id, what ran, what failed; one JSON log line at the end.
 
-The record lives in a context variable because error codes are noted deep in
-the endpoint and schema extensions where no request object reaches.
+The record lives in a context variable, so the middleware and the GraphQL view
+below this one can note the errors they answer. The schema notes its operations
+and error codes on the request's Context, which holds the record's own lists
+(web/graphql_view.py get_context): the schema never imports this module.
 
 The log line holds the request id, method, path, status, operation names,
 duration, the stores used and whether the answer was degraded (both from the
