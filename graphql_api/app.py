@@ -49,7 +49,7 @@ def _middleware(settings: Settings, metrics: Metrics) -> list[Middleware]:
 
 
 def create_app(settings: Settings) -> Starlette:
-    metrics = Metrics()
+    metrics = Metrics(multiprocess_dir=settings.serving.metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,14 +62,15 @@ def create_app(settings: Settings) -> Starlette:
             await app.state.resources.aclose()
             log.info("resources closed")
 
+    graphiql = settings.directories.graphiql
     app = Starlette(
         routes=[
             Route(
                 "/graphql",
-                with_graphiql(GraphQLView(settings), enabled=settings.graphiql),
+                with_graphiql(GraphQLView(settings), enabled=settings.graphiql, directory=graphiql),
                 methods=["GET", "POST"],
             ),
-            *graphiql_routes(enabled=settings.graphiql),
+            *graphiql_routes(enabled=settings.graphiql, directory=graphiql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

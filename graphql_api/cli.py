@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graphql_api.errors import ConfigError, GraphqlApiError
-from graphql_api.settings import Settings, load_settings
+from graphql_api.settings import MULTIPROCESS_DIR_VARIABLE, Settings, load_settings
 from graphql_api.sync import commands as sync_commands
 
 log = logging.getLogger("graphql_api.cli")
@@ -79,15 +79,17 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from graphql_api.web.log_format import logging_config
-    from graphql_api.web.metrics import MULTIPROCESS_DIR_VARIABLE
 
     settings = _settings()  # fail here, with the variable's name, before forking workers
     _check_startup(settings)
     workers = args.workers or settings.serving.workers
     metrics_dir = None
-    if workers > 1 and not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+    if workers > 1 and settings.serving.metrics_dir is None:
         # Workers are separate processes; they share their metrics through
-        # files here so /metrics on any of them reports the whole server.
+        # files here so /metrics on any of them reports the whole server. It goes
+        # into the environment, not into Settings: the workers build their own
+        # Settings from it (app.create_app_from_env), and prometheus_client in
+        # each worker reads the variable itself to write its samples there.
         metrics_dir = tempfile.mkdtemp(prefix="graphql-api-metrics-")
         os.environ[MULTIPROCESS_DIR_VARIABLE] = metrics_dir
     try:

@@ -15,6 +15,11 @@ from pathlib import Path
 
 from graphql_api.errors import ConfigError
 
+# Where the workers of one server share their metrics; prometheus_client reads it too.
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# The source checkout, whose sql/ and graphiql/dist are used unless configured elsewhere.
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
 
 class Environment(enum.Enum):
     DEVELOPMENT = "development"
@@ -103,6 +108,19 @@ class ServingSettings:
     # Below the 30 s most orchestrators wait between SIGTERM and SIGKILL.
     shutdown_timeout_s: int = 20
     ready_timeout_s: float = 1.0
+    # Set when several worker processes share their metrics through files there
+    # (`serve` sets it for its workers); /metrics then reports them all.
+    metrics_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Directories:
+    """Files the server and `db init` read; by default those of the source checkout."""
+
+    # The files `db init` applies, in name order (the image sets /app/sql).
+    sql: Path = _CHECKOUT / "sql"
+    # The GraphiQL bundle `make graphiql` builds (the image sets /app/graphiql).
+    graphiql: Path = _CHECKOUT / "graphiql" / "dist"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +141,7 @@ class Settings:
     auth: JwtSettings | None = None
     limits: QueryLimits = QueryLimits()
     serving: ServingSettings = ServingSettings()
+    directories: Directories = Directories()
 
     @property
     def keeps_fallback_fresh(self) -> bool:
@@ -190,6 +209,10 @@ class _Reader:
         if not low <= number <= high:
             raise ConfigError(name, f"must be between {low} and {high} seconds, got {number}")
         return number
+
+    def path(self, name: str) -> Path | None:
+        value = self.text(name)
+        return None if value is None else Path(value)
 
     def choice(self, name: str, enum_type: type[enum.Enum], default: enum.Enum) -> enum.Enum:
         value = self.text(name)
@@ -399,6 +422,17 @@ def _serving_settings(read: _Reader) -> ServingSettings:
         ready_timeout_s=read.seconds(
             "GRAPHQL_API_READY_TIMEOUT", default.ready_timeout_s, low=0.05, high=60.0
         ),
+        metrics_dir=read.path(MULTIPROCESS_DIR_VARIABLE),
+    )
+
+
+def directories(env: Mapping[str, str]) -> Directories:
+    """The directories alone, for `db init` and the tests (admin/sqlfiles.sql_dir)."""
+    read = _Reader(env)
+    default = Directories()
+    return Directories(
+        sql=read.path("GRAPHQL_API_SQL_DIR") or default.sql,
+        graphiql=read.path("GRAPHQL_API_GRAPHIQL_DIR") or default.graphiql,
     )
 
 
@@ -440,6 +474,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         auth=_jwt_settings(read),
         limits=_query_limits(read),
         serving=_serving_settings(read),
+        directories=directories(env),
     )
     _check_production(settings)
     return settings

@@ -115,7 +115,7 @@ def test_the_locked_dependencies_are_installed(stages: list[Stage]) -> None:
 
 
 def test_graphiql_is_built_from_its_lock_file_and_served_from_where_the_image_puts_it(
-    stages: list[Stage], repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stages: list[Stage], repo_root: Path, tmp_path: Path
 ) -> None:
     graphiql, runtime = _stage(stages, "graphiql"), stages[-1]
     assert any("package-lock.json" in copy for copy in graphiql.all("COPY"))
@@ -127,9 +127,8 @@ def test_graphiql_is_built_from_its_lock_file_and_served_from_where_the_image_pu
     # The bundle `make test` built, where the image keeps it, found through the variable.
     bundle = tmp_path / Path(in_image).relative_to("/")
     shutil.copytree(repo_root / "graphiql" / "dist", bundle)
-    monkeypatch.setenv("GRAPHQL_API_GRAPHIQL_DIR", str(bundle))
     env = {**_env(runtime), **auth_env(), "GRAPHQL_API_STORES": "memory",
-           "GRAPHQL_API_GRAPHIQL": "true"}  # fmt: skip
+           "GRAPHQL_API_GRAPHIQL": "true", "GRAPHQL_API_GRAPHIQL_DIR": str(bundle)}  # fmt: skip
     with serve(env) as app, httpx.Client(base_url=app.base_url) as http:
         page = http.get("/graphql", headers={"Accept": "text/html"})
         script = http.get("/graphql/assets/graphiql.js")

@@ -180,11 +180,11 @@ def test_production_serves_graphiql_when_explicitly_enabled() -> None:
     assert "content-security-policy" in page.headers
 
 
-def test_unbuilt_graphiql_answers_503_naming_the_fix(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GRAPHQL_API_GRAPHIQL_DIR", str(tmp_path))
-    with serve({}) as server, httpx.Client(base_url=server.base_url) as client:
+def test_unbuilt_graphiql_answers_503_naming_the_fix(tmp_path: Path) -> None:
+    with (
+        serve({"GRAPHQL_API_GRAPHIQL_DIR": str(tmp_path)}) as server,
+        httpx.Client(base_url=server.base_url) as client,
+    ):
         page = client.get("/graphql", headers={"Accept": BROWSER})
     assert page.status_code == 503
     assert "make graphiql" in page.text

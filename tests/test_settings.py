@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from graphql_api.errors import ConfigError
@@ -41,6 +43,24 @@ def test_database_defaults_to_the_old_name() -> None:
 
 def test_student_mode_serves_memory_even_with_rds_set() -> None:
     assert load_settings({**RDS, "STUDENT_MODE": "true"}).stores == (StoreKind.MEMORY,)
+
+
+def test_directories_default_to_the_checkout_and_follow_their_variables() -> None:
+    checkout = Path(__file__).resolve().parents[1]
+    default = load_settings({})
+    assert default.directories.sql == checkout / "sql"
+    assert default.directories.graphiql == checkout / "graphiql" / "dist"
+    assert default.serving.metrics_dir is None
+    configured = load_settings(
+        {
+            "GRAPHQL_API_SQL_DIR": "/app/sql",
+            "GRAPHQL_API_GRAPHIQL_DIR": "/app/graphiql",
+            "PROMETHEUS_MULTIPROC_DIR": "/tmp/metrics",
+        }
+    )
+    assert configured.directories.sql == Path("/app/sql")
+    assert configured.directories.graphiql == Path("/app/graphiql")
+    assert configured.serving.metrics_dir == Path("/tmp/metrics")
 
 
 def test_password_never_appears_in_repr() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from graphql_api.settings import directories
 from graphql_api.stores.demo import DemoData
 
 SEED_FILE_NAME = "020_demo_seed.sql"
@@ -19,11 +20,13 @@ _ROWS_PER_INSERT = 100
 
 
 def sql_dir() -> Path:
-    """`GRAPHQL_API_SQL_DIR`, else the `sql/` folder beside the package (source checkout)."""
-    configured = os.environ.get("GRAPHQL_API_SQL_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "sql"
+    """`GRAPHQL_API_SQL_DIR`, else the `sql/` folder of the source checkout.
+
+    Settings parse the variable (settings.Directories); this is the entry point
+    for `db init` and the tests' reseeding, which hold no Settings, so it hands
+    settings the environment as cli.py does.
+    """
+    return directories(os.environ).sql
 
 
 def sql_files(directory: Path, *, with_seed: bool) -> list[Path]:

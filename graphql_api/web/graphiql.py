@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import logging
 import mimetypes
-import os
 from pathlib import Path
 
 from starlette.datastructures import Headers
@@ -63,14 +62,6 @@ _PAGE = """<!doctype html>
 </body>
 </html>
 """
-
-
-def assets_dir() -> Path:
-    """`GRAPHQL_API_GRAPHIQL_DIR`, else graphiql/dist beside the package (source checkout)."""
-    configured = os.environ.get("GRAPHQL_API_GRAPHIQL_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "graphiql" / "dist"
 
 
 def wants_graphiql(request: Request) -> bool:
@@ -158,19 +149,19 @@ def _with_charset(content_type: str) -> str:
     return f"{content_type}; charset=utf-8" if content_type.startswith("text/") else content_type
 
 
-def with_graphiql(endpoint: ASGIApp, *, enabled: bool) -> ASGIApp:
+def with_graphiql(endpoint: ASGIApp, *, enabled: bool, directory: Path) -> ASGIApp:
     """The endpoint, fronted by the page when GraphiQL is enabled."""
-    return GraphiQLOrGraphQL(endpoint, assets_dir()) if enabled else endpoint
+    return GraphiQLOrGraphQL(endpoint, directory) if enabled else endpoint
 
 
-def graphiql_routes(*, enabled: bool) -> list[BaseRoute]:
+def graphiql_routes(*, enabled: bool, directory: Path) -> list[BaseRoute]:
     """The asset route, or nothing when GraphiQL is off (the files are then 404s too)."""
     if not enabled:
         return []
     return [
         Mount(
             ASSETS_PATH,
-            app=_Assets(directory=assets_dir(), check_dir=False),
+            app=_Assets(directory=directory, check_dir=False),
             name=ASSETS_ROUTE_NAME,
         )
     ]

@@ -28,15 +28,16 @@ batched request, `none` when no operation ran, e.g. a refused token); at most
 client cannot grow the series without bound.
 
 With several worker processes (PROMETHEUS_MULTIPROC_DIR set, see cli.py) every
-worker writes its samples to that directory and /metrics sums them all.
+worker writes its samples to that directory and /metrics sums them all; the
+directory comes from Settings (`serving.metrics_dir`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -54,7 +55,6 @@ from starlette.responses import Response
 from graphql_api.stores.breaker import BreakerState
 from graphql_api.web.request_log import RequestRecord
 
-MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _MAX_OPERATION_NAMES = 200
 _OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _BREAKER_STATES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
@@ -71,7 +71,8 @@ class PoolUsage:
 class Metrics:
     """Every metric of one app, and the StoreObserver the stores report to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, multiprocess_dir: Path | None = None) -> None:
+        self._multiprocess_dir = multiprocess_dir
         # The *_created series double every counter for no use in dashboards.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
@@ -189,10 +190,11 @@ class Metrics:
 
     def render(self) -> bytes:
         self.refresh_pools()
-        if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        if self._multiprocess_dir is not None:
             # Every worker's samples, not only this worker's.
             combined = CollectorRegistry()
-            multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+            directory = str(self._multiprocess_dir)
+            multiprocess.MultiProcessCollector(combined, path=directory)  # type: ignore[no-untyped-call]
             return generate_latest(combined)
         return generate_latest(self.registry)
 
