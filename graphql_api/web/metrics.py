@@ -35,9 +35,10 @@ directory comes from Settings (`serving.metrics_dir`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -55,6 +56,10 @@ from starlette.responses import Response
 from graphql_api.stores.breaker import BreakerState
 from graphql_api.web.request_log import RequestRecord
 
+_NAMESPACE = "graphql_api"
+# Across worker processes: in-flight and pool connections add up, the rest are the
+# same value seen by every worker. "live": only workers still running count.
+_GaugeMode = Literal["livesum", "livemax"]
 _MAX_OPERATION_NAMES = 200
 _OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _BREAKER_STATES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
@@ -76,57 +81,80 @@ class Metrics:
         # The *_created series double every counter for no use in dashboards.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
-        registry = self.registry
         self._operation_names: set[str] = set()
         self._pool_usage: Callable[[], Mapping[str, PoolUsage]] = dict
-        self.requests = Counter(
-            "graphql_api_requests", "GraphQL HTTP requests.", ["operation", "outcome"],
-            registry=registry,
-        )  # fmt: skip
-        self.request_duration = Histogram(
-            "graphql_api_request_duration_seconds", "GraphQL request latency.", ["operation"],
-            buckets=_LATENCY_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.in_flight = Gauge(
-            "graphql_api_requests_in_flight", "GraphQL requests being served.",
-            registry=registry, multiprocess_mode="livesum",
-        )  # fmt: skip
-        self.errors = Counter(
-            "graphql_api_errors", "Errors sent, by extensions.code.", ["code"], registry=registry
+        self.requests = self._counter(
+            "requests", "GraphQL HTTP requests.", ("operation", "outcome")
         )
-        self.store_calls = Counter(
-            "graphql_api_store_calls", "Store calls by outcome (ok or the failure reason).",
-            ["store", "call", "outcome"], registry=registry,
-        )  # fmt: skip
-        self.store_duration = Histogram(
-            "graphql_api_store_call_duration_seconds", "Time one store call took.", ["store"],
-            buckets=_LATENCY_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.store_fallbacks = Counter(
-            "graphql_api_store_fallbacks", "Reads served by a later store in the chain.",
-            ["from_store", "to_store"], registry=registry,
-        )  # fmt: skip
-        self.degraded_requests = Counter(
-            "graphql_api_degraded_requests",
+        self.request_duration = self._histogram(
+            "request_duration_seconds", "GraphQL request latency.", ("operation",)
+        )
+        self.in_flight = self._gauge(
+            "requests_in_flight", "GraphQL requests being served.", (), "livesum"
+        )
+        self.errors = self._counter("errors", "Errors sent, by extensions.code.", ("code",))
+        self.store_calls = self._counter(
+            "store_calls",
+            "Store calls by outcome (ok or the failure reason).",
+            ("store", "call", "outcome"),
+        )
+        self.store_duration = self._histogram(
+            "store_call_duration_seconds", "Time one store call took.", ("store",)
+        )
+        self.store_fallbacks = self._counter(
+            "store_fallbacks",
+            "Reads served by a later store in the chain.",
+            ("from_store", "to_store"),
+        )
+        self.degraded_requests = self._counter(
+            "degraded_requests",
             "GraphQL requests a fallback store served (in part), or no store could answer.",
-            registry=registry,
         )
-        self.breaker = Gauge(
-            "graphql_api_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open.",
-            ["store"], registry=registry, multiprocess_mode="livemax",
-        )  # fmt: skip
-        self.pool_connections = Gauge(
-            "graphql_api_pool_connections", "Connections of a pool: in_use, idle, max.",
-            ["pool", "state"], registry=registry, multiprocess_mode="livesum",
-        )  # fmt: skip
-        self.outbox_backlog_rows = Gauge(
-            "graphql_api_outbox_backlog", "Outbox rows not yet copied to the fallback store.",
-            registry=registry, multiprocess_mode="livemax",
-        )  # fmt: skip
-        self.outbox_oldest_age = Gauge(
-            "graphql_api_outbox_oldest_age_seconds", "Age of the oldest outbox row (0: empty).",
-            registry=registry, multiprocess_mode="livemax",
-        )  # fmt: skip
+        self.breaker = self._gauge(
+            "breaker_state",
+            "Circuit breaker: 0 closed, 1 half-open, 2 open.",
+            ("store",),
+            "livemax",
+        )
+        self.pool_connections = self._gauge(
+            "pool_connections",
+            "Connections of a pool: in_use, idle, max.",
+            ("pool", "state"),
+            "livesum",
+        )
+        self.outbox_backlog_rows = self._gauge(
+            "outbox_backlog", "Outbox rows not yet copied to the fallback store.", (), "livemax"
+        )
+        self.outbox_oldest_age = self._gauge(
+            "outbox_oldest_age_seconds", "Age of the oldest outbox row (0: empty).", (), "livemax"
+        )
+
+    # Every metric: the graphql_api_ prefix, this app's registry, the latency buckets.
+
+    def _counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+        return Counter(name, documentation, labels, namespace=_NAMESPACE, registry=self.registry)
+
+    def _histogram(self, name: str, documentation: str, labels: Sequence[str]) -> Histogram:
+        return Histogram(
+            name,
+            documentation,
+            labels,
+            namespace=_NAMESPACE,
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def _gauge(
+        self, name: str, documentation: str, labels: Sequence[str], mode: _GaugeMode
+    ) -> Gauge:
+        return Gauge(
+            name,
+            documentation,
+            labels,
+            namespace=_NAMESPACE,
+            registry=self.registry,
+            multiprocess_mode=mode,
+        )
 
     # -- requests (request_log.RequestObservation) ---------------------------
 
