@@ -178,8 +178,13 @@ def _dynamodb(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     commands = {
-        "serve": _serve, "healthcheck": _healthcheck, "export-schema": _export_schema,
-        "db": _db, "dynamodb": _dynamodb, "migrate": sync_commands.run_command,
-        "outbox": sync_commands.run_command, "verify": sync_commands.run_command,
-    }  # fmt: skip
+        "serve": _serve,
+        "healthcheck": _healthcheck,
+        "export-schema": _export_schema,
+        "db": _db,
+        "dynamodb": _dynamodb,
+        "migrate": sync_commands.run_command,
+        "outbox": sync_commands.run_command,
+        "verify": sync_commands.run_command,
+    }
     commands[args.command](args)

@@ -58,21 +58,28 @@ def _expired() -> dict[str, Any]:
         pytest.param({"Authorization": "Bearer not.a.jwt"}, id="garbage"),
         pytest.param(bearer(hs256(claims(roles=("manager",)), "x" * 40)), id="wrong-secret"),
         pytest.param(bearer(hs256(_expired())), id="expired-beyond-leeway"),
-        pytest.param(bearer(hs256(claims(roles=("manager",), iss="https://evil.test/"))),
-                     id="wrong-issuer"),
+        pytest.param(
+            bearer(hs256(claims(roles=("manager",), iss="https://evil.test/"))), id="wrong-issuer"
+        ),
         pytest.param(bearer(hs256(claims(roles=("manager",), iss=None))), id="no-issuer"),
-        pytest.param(bearer(hs256(claims(roles=("manager",), aud="another-api"))),
-                     id="wrong-audience"),
+        pytest.param(
+            bearer(hs256(claims(roles=("manager",), aud="another-api"))), id="wrong-audience"
+        ),
         pytest.param(bearer(hs256(claims(roles=("manager",), sub=None))), id="no-subject"),
         pytest.param(bearer(hs256(claims(roles=("manager",), exp=None))), id="no-expiry"),
-        pytest.param(bearer(hs256(claims(roles=("manager",), nbf=int(time.time()) + 600))),
-                     id="not-yet-valid"),
-        pytest.param(bearer(hs256(claims(roles=("manager",), sub="x" * 101))),
-                     id="subject-too-long"),
-        pytest.param(bearer(handmade({"alg": "none", "typ": "JWT"}, claims(roles=("manager",)),
-                                     None)), id="alg-none"),
+        pytest.param(
+            bearer(hs256(claims(roles=("manager",), nbf=int(time.time()) + 600))),
+            id="not-yet-valid",
+        ),
+        pytest.param(
+            bearer(hs256(claims(roles=("manager",), sub="x" * 101))), id="subject-too-long"
+        ),
+        pytest.param(
+            bearer(handmade({"alg": "none", "typ": "JWT"}, claims(roles=("manager",)), None)),
+            id="alg-none",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_missing_or_bad_token_is_unauthenticated_and_touches_nothing(
     secured: Secured, headers: dict[str, str]
 ) -> None:
@@ -149,11 +156,14 @@ def _write_public_key(
 @pytest.mark.parametrize(
     ("make_key", "algorithm"),
     [
-        pytest.param(lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                     "RS256", id="rsa"),
+        pytest.param(
+            lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            "RS256",
+            id="rsa",
+        ),
         pytest.param(lambda: ec.generate_private_key(ec.SECP256R1()), "ES256", id="ec-p256"),
     ],
-)  # fmt: skip
+)
 def test_public_key_tokens_and_a_custom_roles_claim(
     tmp_path: Path, make_key: Any, algorithm: str
 ) -> None:

@@ -65,19 +65,37 @@ def test_graphiql_is_not_served(production_http: httpx.Client) -> None:
 
 # Each of these earns a "Did you mean ...?" from graphql-core in development.
 MISSPELT = [
-    pytest.param('{ customer(id: "C-00001") { nam } }', None, "Cannot query field 'nam'",
-                 id="field"),
-    pytest.param("{ customers(frist: 5) { totalCount } }", None, "Unknown argument 'frist'",
-                 id="argument"),
-    pytest.param("query($s: CustomerStatuss) { customers(filter: {status: $s}) { totalCount } }",
-                 None, "Unknown type 'CustomerStatuss'", id="type"),
-    pytest.param("{ customers(filter: {status: ACTIV}) { totalCount } }", None,
-                 "Value 'ACTIV' does not exist", id="enum-literal"),
-    pytest.param("query($s: CustomerStatus) { customers(filter: {status: $s}) { totalCount } }",
-                 {"s": "ACTIV"}, "Value 'ACTIV' does not exist", id="enum-variable"),
-    pytest.param("{ customers(filter: {statu: ACTIVE}) { totalCount } }", None,
-                 "unknown field 'statu'", id="input-field"),
-]  # fmt: skip
+    pytest.param(
+        '{ customer(id: "C-00001") { nam } }', None, "Cannot query field 'nam'", id="field"
+    ),
+    pytest.param(
+        "{ customers(frist: 5) { totalCount } }", None, "Unknown argument 'frist'", id="argument"
+    ),
+    pytest.param(
+        "query($s: CustomerStatuss) { customers(filter: {status: $s}) { totalCount } }",
+        None,
+        "Unknown type 'CustomerStatuss'",
+        id="type",
+    ),
+    pytest.param(
+        "{ customers(filter: {status: ACTIV}) { totalCount } }",
+        None,
+        "Value 'ACTIV' does not exist",
+        id="enum-literal",
+    ),
+    pytest.param(
+        "query($s: CustomerStatus) { customers(filter: {status: $s}) { totalCount } }",
+        {"s": "ACTIV"},
+        "Value 'ACTIV' does not exist",
+        id="enum-variable",
+    ),
+    pytest.param(
+        "{ customers(filter: {statu: ACTIVE}) { totalCount } }",
+        None,
+        "unknown field 'statu'",
+        id="input-field",
+    ),
+]
 
 
 @pytest.mark.parametrize(("query", "variables", "message_start"), MISSPELT)
@@ -152,12 +170,14 @@ def _fault_responses(http: httpx.Client) -> list[httpx.Response]:
     ("env_change", "code"),
     [
         pytest.param({"RDS_PORT": "closed"}, "STORE_UNAVAILABLE", id="nothing-listening"),
-        pytest.param({"RDS_PASSWORD": "wrong-password-xyz"}, "STORE_UNAVAILABLE",
-                     id="access-denied"),
-        pytest.param({"RDS_DATABASE": "no_such_database"}, "STORE_UNAVAILABLE",
-                     id="unknown-database"),
+        pytest.param(
+            {"RDS_PASSWORD": "wrong-password-xyz"}, "STORE_UNAVAILABLE", id="access-denied"
+        ),
+        pytest.param(
+            {"RDS_DATABASE": "no_such_database"}, "STORE_UNAVAILABLE", id="unknown-database"
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_broken_database_connection_leaks_nothing(
     mariadb: MariaDBServer,
     env_change: dict[str, str],
@@ -220,14 +240,20 @@ def test_broken_tables_leak_nothing(
         pytest.param(b"{not json", "application/json", id="bad-json"),
         pytest.param(b"\xff\xfe\x00garbage", "application/json", id="not-utf8"),
         pytest.param(b'{"query": 42}', "application/json", id="query-not-a-string"),
-        pytest.param(b'{"query": "{ customers(first: 99999999999999999999) { totalCount } }"}',
-                     "application/json", id="int-overflow"),
-        pytest.param(b'{"query": "{ customer(id: \\"C-00001\\") { id } "}', "application/json",
-                     id="unclosed-brace"),
+        pytest.param(
+            b'{"query": "{ customers(first: 99999999999999999999) { totalCount } }"}',
+            "application/json",
+            id="int-overflow",
+        ),
+        pytest.param(
+            b'{"query": "{ customer(id: \\"C-00001\\") { id } "}',
+            "application/json",
+            id="unclosed-brace",
+        ),
         pytest.param(b"query=x", "application/x-www-form-urlencoded", id="form-post"),
         pytest.param(b"{}", "application/json", id="no-query"),
     ],
-)  # fmt: skip
+)
 def test_malformed_requests_get_clear_errors_and_leak_nothing(
     production_http: httpx.Client, content: bytes, content_type: str
 ) -> None:

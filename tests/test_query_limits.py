@@ -147,11 +147,12 @@ def test_cost_at_the_limit_through_variables_and_fragments_is_answered(
         pytest.param(deep(9), "depth", 9, "9 levels deep; at most 8", id="depth-9"),
         pytest.param(deep_in_fragment(9), "depth", 9, "at most 8", id="depth-9-in-fragment"),
         pytest.param(aliased(16), "aliases", 16, "16 aliases; at most 15", id="aliases-16"),
-        pytest.param(aliases_in_fragments(1), "aliases", 16, "16 aliases",
-                     id="aliases-16-in-fragments"),
+        pytest.param(
+            aliases_in_fragments(1), "aliases", 16, "16 aliases", id="aliases-16-in-fragments"
+        ),
         pytest.param(costing(100_001), "cost", 100_001, "cost 100001", id="cost-100001"),
     ],
-)  # fmt: skip
+)
 def test_a_query_one_past_the_limit_is_refused_with_a_clear_message(
     memory_api: GraphQLClient, query: str, limit: str, actual: int, message_part: str
 ) -> None:
@@ -177,12 +178,16 @@ def test_cost_counts_variables_and_fragments(memory_api: GraphQLClient) -> None:
     [
         pytest.param("{ customers { nodes { id } } }", {}, id="first-omitted"),
         pytest.param("{ customers(first: null) { nodes { id } } }", {}, id="first-null"),
-        pytest.param("query($n: Int) { customers(first: $n) { nodes { id } } }", {},
-                     id="variable-not-given"),
-        pytest.param("query($n: Int = 50) { customers(first: $n) { nodes { id } } }", {},
-                     id="variable-default"),
+        pytest.param(
+            "query($n: Int) { customers(first: $n) { nodes { id } } }", {}, id="variable-not-given"
+        ),
+        pytest.param(
+            "query($n: Int = 50) { customers(first: $n) { nodes { id } } }",
+            {},
+            id="variable-default",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_page_without_first_costs_the_default_page(query: str, variables: dict[str, Any]) -> None:
     # 1 + 50 * (1 + 1): the default page of 50, each node with its id.
     with serve({"GRAPHQL_API_MAX_COST": "100"}) as app:
@@ -288,13 +293,15 @@ def test_a_body_one_byte_past_the_limit_is_refused(
         pytest.param({"query": costing(100_001)}, id="cost"),
         pytest.param(_batch(11), id="batch"),
         pytest.param(
-            {"query": f"{{ {CUSTOMER} {{ ...A }} }}"
-             " fragment A on Customer { salesRep { ...B } }"
-             " fragment B on SalesRep { customers { nodes { ...A } } }"},
+            {
+                "query": f"{{ {CUSTOMER} {{ ...A }} }}"
+                " fragment A on Customer { salesRep { ...B } }"
+                " fragment B on SalesRep { customers { nodes { ...A } } }"
+            },
             id="fragment-cycle",
         ),
     ],
-)  # fmt: skip
+)
 def test_a_refused_query_sends_no_sql(mysql_api: Api, request_body: object) -> None:
     assert mysql_api.mariadb is not None
     counter = StatementCounter(mysql_api.mariadb)

@@ -58,8 +58,11 @@ def test_one_json_line_per_request_without_secrets(caplog: pytest.LogCaptureFixt
             "data": {"updateCustomer": {"__typename": "Customer"}},
             "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
         }
-        http.post("/graphql", json={"query": "{ customers(first: -1) { totalCount } }"},
-                  headers={**bearer(token), "X-Request-ID": "trace-2"})  # fmt: skip
+        http.post(
+            "/graphql",
+            json={"query": "{ customers(first: -1) { totalCount } }"},
+            headers={**bearer(token), "X-Request-ID": "trace-2"},
+        )
     records = [r for r in caplog.records if r.name == "graphql_api.access"]
     assert len(records) == 2
     first, second = (json.loads(JsonFormatter().format(record)) for record in records)

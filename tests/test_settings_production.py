@@ -72,26 +72,46 @@ def test_jwt_settings_and_their_defaults() -> None:
     [
         pytest.param({"GRAPHQL_API_MAX_DEPTH": "0"}, "GRAPHQL_API_MAX_DEPTH", id="depth-zero"),
         pytest.param({"GRAPHQL_API_MAX_COST": "lots"}, "GRAPHQL_API_MAX_COST", id="cost-word"),
-        pytest.param({"GRAPHQL_API_MAX_BODY_BYTES": "10"}, "GRAPHQL_API_MAX_BODY_BYTES",
-                     id="body-tiny"),
-        pytest.param({"GRAPHQL_API_REQUEST_TIMEOUT": "-1"}, "GRAPHQL_API_REQUEST_TIMEOUT",
-                     id="negative-timeout"),
+        pytest.param(
+            {"GRAPHQL_API_MAX_BODY_BYTES": "10"}, "GRAPHQL_API_MAX_BODY_BYTES", id="body-tiny"
+        ),
+        pytest.param(
+            {"GRAPHQL_API_REQUEST_TIMEOUT": "-1"},
+            "GRAPHQL_API_REQUEST_TIMEOUT",
+            id="negative-timeout",
+        ),
         pytest.param({"GRAPHQL_API_WORKERS": "0"}, "GRAPHQL_API_WORKERS", id="no-workers"),
-        pytest.param({"GRAPHQL_API_CORS_ORIGINS": "https://a.example/"},
-                     "GRAPHQL_API_CORS_ORIGINS", id="origin-with-slash"),
-        pytest.param({"GRAPHQL_API_CORS_ORIGINS": "a.example"}, "GRAPHQL_API_CORS_ORIGINS",
-                     id="origin-without-scheme"),
-        pytest.param({"GRAPHQL_API_JWT_SECRET": "short"}, "GRAPHQL_API_JWT_SECRET",
-                     id="short-secret"),
-        pytest.param({"GRAPHQL_API_JWT_SECRET": SECRET, "GRAPHQL_API_JWT_PUBLIC_KEY_FILE": "k.pem"},
-                     "GRAPHQL_API_JWT_PUBLIC_KEY_FILE", id="secret-and-key"),
-        pytest.param({**auth_env(), "GRAPHQL_API_JWT_LEEWAY": "3600"}, "GRAPHQL_API_JWT_LEEWAY",
-                     id="leeway-too-large"),
+        pytest.param(
+            {"GRAPHQL_API_CORS_ORIGINS": "https://a.example/"},
+            "GRAPHQL_API_CORS_ORIGINS",
+            id="origin-with-slash",
+        ),
+        pytest.param(
+            {"GRAPHQL_API_CORS_ORIGINS": "a.example"},
+            "GRAPHQL_API_CORS_ORIGINS",
+            id="origin-without-scheme",
+        ),
+        pytest.param(
+            {"GRAPHQL_API_JWT_SECRET": "short"}, "GRAPHQL_API_JWT_SECRET", id="short-secret"
+        ),
+        pytest.param(
+            {"GRAPHQL_API_JWT_SECRET": SECRET, "GRAPHQL_API_JWT_PUBLIC_KEY_FILE": "k.pem"},
+            "GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
+            id="secret-and-key",
+        ),
+        pytest.param(
+            {**auth_env(), "GRAPHQL_API_JWT_LEEWAY": "3600"},
+            "GRAPHQL_API_JWT_LEEWAY",
+            id="leeway-too-large",
+        ),
         pytest.param(PRODUCTION, "GRAPHQL_API_JWT_SECRET", id="production-without-auth"),
-        pytest.param({"GRAPHQL_API_ENV": "production", **auth_env()}, "GRAPHQL_API_STORES",
-                     id="production-demo-data-by-default"),
+        pytest.param(
+            {"GRAPHQL_API_ENV": "production", **auth_env()},
+            "GRAPHQL_API_STORES",
+            id="production-demo-data-by-default",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_value_names_its_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(env)
@@ -141,12 +161,18 @@ def test_an_unusable_key_file_stops_start_up(
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        pytest.param({"GRAPHQL_API_ENV": "production", "GRAPHQL_API_STORES": "memory"},
-                     "GRAPHQL_API_JWT_SECRET", id="production-without-auth"),
-        pytest.param({"GRAPHQL_API_JWT_PUBLIC_KEY_FILE": "/nonexistent/key.pem"},
-                     "GRAPHQL_API_JWT_PUBLIC_KEY_FILE", id="missing-key-file"),
+        pytest.param(
+            {"GRAPHQL_API_ENV": "production", "GRAPHQL_API_STORES": "memory"},
+            "GRAPHQL_API_JWT_SECRET",
+            id="production-without-auth",
+        ),
+        pytest.param(
+            {"GRAPHQL_API_JWT_PUBLIC_KEY_FILE": "/nonexistent/key.pem"},
+            "GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
+            id="missing-key-file",
+        ),
     ],
-)  # fmt: skip
+)
 def test_serve_refuses_to_start_naming_the_variable(env: dict[str, str], variable: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "graphql_api", "serve", "--port", str(free_port())],

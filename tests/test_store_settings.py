@@ -71,54 +71,76 @@ def test_the_outbox_relay_runs_and_measures_its_backlog_every_ten_seconds() -> N
     [
         pytest.param(PRODUCTION, "GRAPHQL_API_STORES", "production refuses", id="prod-default"),
         pytest.param(
-            {**PRODUCTION, "STUDENT_MODE": "true"}, "GRAPHQL_API_STORES", "production",
+            {**PRODUCTION, "STUDENT_MODE": "true"},
+            "GRAPHQL_API_STORES",
+            "production",
             id="prod-student-mode",
         ),
         pytest.param(
-            {**RDS, "GRAPHQL_API_STORES": "mysql,memory"}, "GRAPHQL_API_STORES", "combined",
+            {**RDS, "GRAPHQL_API_STORES": "mysql,memory"},
+            "GRAPHQL_API_STORES",
+            "combined",
             id="memory-as-fallback",
         ),
         pytest.param(
             {"GRAPHQL_API_STORES": "dynamodb"}, "DYNAMODB_TABLE", "required", id="no-table"
         ),
         pytest.param(
-            {"GRAPHQL_API_STORES": "dynamodb", "DYNAMODB_TABLE": "t"}, "AWS_DEFAULT_REGION",
-            "required", id="no-region",
+            {"GRAPHQL_API_STORES": "dynamodb", "DYNAMODB_TABLE": "t"},
+            "AWS_DEFAULT_REGION",
+            "required",
+            id="no-region",
         ),
         pytest.param(
-            {**DYNAMO, "DYNAMODB_ENDPOINT_URL": "localhost:8000"}, "DYNAMODB_ENDPOINT_URL",
-            "http(s) URL", id="endpoint-no-scheme",
+            {**DYNAMO, "DYNAMODB_ENDPOINT_URL": "localhost:8000"},
+            "DYNAMODB_ENDPOINT_URL",
+            "http(s) URL",
+            id="endpoint-no-scheme",
         ),
         pytest.param(
-            {**DYNAMO, "GRAPHQL_API_DYNAMODB_TIMEOUT": "fast"}, "GRAPHQL_API_DYNAMODB_TIMEOUT",
-            "number of seconds", id="dynamodb-timeout",
+            {**DYNAMO, "GRAPHQL_API_DYNAMODB_TIMEOUT": "fast"},
+            "GRAPHQL_API_DYNAMODB_TIMEOUT",
+            "number of seconds",
+            id="dynamodb-timeout",
         ),
         pytest.param(
-            {"GRAPHQL_API_STORE_ATTEMPTS": "0"}, "GRAPHQL_API_STORE_ATTEMPTS", "between",
+            {"GRAPHQL_API_STORE_ATTEMPTS": "0"},
+            "GRAPHQL_API_STORE_ATTEMPTS",
+            "between",
             id="attempts-zero",
         ),
         pytest.param(
-            {"GRAPHQL_API_BREAKER_FAILURES": "many"}, "GRAPHQL_API_BREAKER_FAILURES", "integer",
+            {"GRAPHQL_API_BREAKER_FAILURES": "many"},
+            "GRAPHQL_API_BREAKER_FAILURES",
+            "integer",
             id="breaker-failures",
         ),
         pytest.param(
-            {"GRAPHQL_API_BREAKER_COOLDOWN": "-1"}, "GRAPHQL_API_BREAKER_COOLDOWN", "between",
+            {"GRAPHQL_API_BREAKER_COOLDOWN": "-1"},
+            "GRAPHQL_API_BREAKER_COOLDOWN",
+            "between",
             id="breaker-cooldown",
         ),
         pytest.param(
             {"GRAPHQL_API_RETRY_BASE_DELAY": "1", "GRAPHQL_API_RETRY_MAX_DELAY": "0.5"},
-            "GRAPHQL_API_RETRY_MAX_DELAY", "must not be below", id="cap-below-base",
+            "GRAPHQL_API_RETRY_MAX_DELAY",
+            "must not be below",
+            id="cap-below-base",
         ),
         pytest.param(
-            {"GRAPHQL_API_REQUEST_TIMEOUT": "0"}, "GRAPHQL_API_REQUEST_TIMEOUT", "between",
+            {"GRAPHQL_API_REQUEST_TIMEOUT": "0"},
+            "GRAPHQL_API_REQUEST_TIMEOUT",
+            "between",
             id="request-timeout",
         ),
         pytest.param(
-            {"GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL": "0"}, "GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL",
-            "between", id="backlog-interval",
+            {"GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL": "0"},
+            "GRAPHQL_API_OUTBOX_BACKLOG_INTERVAL",
+            "between",
+            id="backlog-interval",
         ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_store_setting_names_the_variable(
     env: dict[str, str], variable: str, message_part: str
 ) -> None:
