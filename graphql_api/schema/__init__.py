@@ -63,7 +63,7 @@ def build_schema(
     config = StrawberryConfig(
         disable_field_suggestions=production,
         # The endpoint enforces the configured batch size itself, with a message
-        # naming the limit (graphql_api/endpoint.py); the request body limit
+        # naming the limit (web/graphql_view.py); the request body limit
         # bounds what strawberry could be handed here.
         batching_config={"max_operations": sys.maxsize},
     )
