@@ -49,6 +49,8 @@ class RequestRecord:
     request_id: str
     method: str
     path: str
+    # The GraphQL view hands these two lists to the request's Context, where the
+    # schema notes the operations that ran and the error codes they sent.
     operations: list[str] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)
     # The chain's record of the stores that served this request (the same object
