@@ -31,9 +31,9 @@ from graphql_api.stores.demo import demo_data
 from graphql_api.stores.dynamodb import DynamoDBStore
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
-from graphql_api.stores.observed import ObservedStore
+from graphql_api.stores.observed import observed_reader, observed_writer
 from graphql_api.stores.observer import NoObserver, StoreObserver
-from graphql_api.stores.protocol import Store
+from graphql_api.stores.protocol import StoreReader, StoreWriter
 from graphql_api.sync.outbox import OutboxRelay
 from graphql_api.web.metrics import PoolUsage
 
@@ -59,8 +59,8 @@ class Resources:
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Every configured store by name, for /readyz: those reads go to, in the
     # chain's order, and the writer when reads never go to it (a reader endpoint).
-    read_stores: dict[str, Store] = field(default_factory=dict)
-    write_only_stores: dict[str, Store] = field(default_factory=dict)
+    read_stores: dict[str, StoreReader] = field(default_factory=dict)
+    write_only_stores: dict[str, StoreReader] = field(default_factory=dict)
     # The MySQL pools (writer, reader endpoint) by name, for the pool gauges.
     _pools: dict[str, Pool] = field(default_factory=dict)
 
@@ -69,14 +69,6 @@ class Resources:
             name: PoolUsage(in_use=pool.size - pool.freesize, idle=pool.freesize, max=pool.maxsize)
             for name, pool in self._pools.items()
         }
-
-    @property
-    def reader(self) -> FallbackChain:
-        return self.stores
-
-    @property
-    def writer(self) -> FallbackChain:
-        return self.stores
 
     async def aclose(self) -> None:
         while self._closers:
@@ -146,11 +138,11 @@ class _Opener:
         self._stack = stack
         self._observer = observer
         self.pools: dict[str, Pool] = {}
-        self.writer: StoreSlot | None = None
+        self.writer: StoreSlot[StoreWriter] | None = None
         self._writer_pool: Pool | None = None
         self._dynamodb: DynamoDBClient | None = None
 
-    def _slot(self, name: str, store: Store) -> StoreSlot:
+    def _breaker(self, name: str) -> CircuitBreaker:
         observer = self._observer
 
         def report(state: BreakerState) -> None:
@@ -162,8 +154,15 @@ class _Opener:
             on_change=report,
         )
         report(breaker.state)
-        observed = ObservedStore(store, observer=observer, name=name)
-        return StoreSlot(name=name, store=observed, breaker=breaker)
+        return breaker
+
+    def _reader_slot(self, name: str, store: StoreReader) -> StoreSlot[StoreReader]:
+        observed = observed_reader(store, observer=self._observer, name=name)
+        return StoreSlot(name=name, store=observed, breaker=self._breaker(name))
+
+    def _writer_slot(self, name: str, store: StoreWriter) -> StoreSlot[StoreWriter]:
+        observed = observed_writer(store, observer=self._observer, name=name)
+        return StoreSlot(name=name, store=observed, breaker=self._breaker(name))
 
     async def _pool(self, name: str, mysql: MySQLSettings) -> Pool:
         pool = await open_mysql_pool(mysql)
@@ -171,17 +170,17 @@ class _Opener:
         self.pools[name] = pool
         return pool
 
-    async def reader(self, kind: StoreKind, *, primary: bool) -> StoreSlot:
+    async def reader(self, kind: StoreKind, *, primary: bool) -> StoreSlot[StoreReader]:
         """The slot reads of `kind` go to; the primary's writer slot is kept aside."""
         if kind is StoreKind.MEMORY:
             log.info("serving the in-memory demo store (source MEMORY)")
-            self.writer = self._slot("memory", memory_store())
+            self.writer = self._writer_slot("memory", memory_store())
             return self.writer
         if kind is StoreKind.MYSQL:
             return await self._mysql(primary=primary)
         return await self._dynamodb_slot()
 
-    async def _mysql(self, *, primary: bool) -> StoreSlot:
+    async def _mysql(self, *, primary: bool) -> StoreSlot[StoreReader]:
         """Without a reader endpoint, reads and writes share one slot (one breaker)."""
         mysql = self._settings.mysql
         assert mysql is not None
@@ -195,7 +194,7 @@ class _Opener:
             mysql.database,
             mysql.pool_size,
         )
-        writer = self._slot("mysql", store) if primary or mysql.reader_host is None else None
+        writer = self._writer_slot("mysql", store) if primary or mysql.reader_host is None else None
         # Only the primary takes writes; a MySQL behind another store never does.
         if primary:
             self.writer, self._writer_pool = writer, pool
@@ -206,15 +205,15 @@ class _Opener:
         reader_pool = await self._pool(name, replace(mysql, host=mysql.reader_host))
         log.info("MySQL reader at %s:%d", mysql.reader_host, mysql.port)
         reader = MySQLStore(reader_pool, timeout_s=mysql.query_timeout_s, name=name)
-        return self._slot(name, reader)
+        return self._reader_slot(name, reader)
 
-    async def _dynamodb_slot(self) -> StoreSlot:
+    async def _dynamodb_slot(self) -> StoreSlot[StoreReader]:
         dynamodb = self._settings.dynamodb
         assert dynamodb is not None
         client = await self._stack.enter_async_context(dynamodb_client(dynamodb))
         self._dynamodb = client
         log.info("DynamoDB table %s in %s", dynamodb.table, dynamodb.region)
-        return self._slot(
+        return self._reader_slot(
             "dynamodb", DynamoDBStore(client, table=dynamodb.table, timeout_s=dynamodb.timeout_s)
         )
 

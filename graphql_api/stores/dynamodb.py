@@ -3,8 +3,8 @@
 Key schema: see dynamodb_items.py (and the README). Records by id come from
 BatchGetItem, at most 100 keys a call, with UnprocessedKeys retried with
 backoff; lists come from a Query on an index, paginated. No Scan runs on a
-request path. Writes reach DynamoDB from the primary (an outbox, later), never
-from a mutation, so the write methods refuse.
+request path. It implements StoreReader only: writes reach DynamoDB from the
+primary through the outbox relay (sync/outbox.py), never from a mutation.
 """
 
 from __future__ import annotations
@@ -27,17 +27,14 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from graphql_api.errors import StoreFailedError, StoreUnavailableError
+from graphql_api.errors import StoreFailedError
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
 from graphql_api.stores.records import (
-    CustomerChange,
     CustomerEventRecord,
     CustomerFilter,
     CustomerRecord,
-    CustomerStatus,
     DataSource,
-    NewCustomer,
     Page,
     PageRequest,
     RepCustomersKey,
@@ -344,25 +341,3 @@ class DynamoDBStore:
         params.update(ScanIndexForward=False, Limit=first)
         response = await self._call(self._client.query(**params))
         return [items.event_record(item) for item in response["Items"]]
-
-    # -- writes --------------------------------------------------------------
-
-    def _read_only(self) -> StoreUnavailableError:
-        return StoreUnavailableError((self._name,))
-
-    async def assign_customer(self, *, change: CustomerChange, sales_rep_id: str) -> CustomerRecord:
-        raise self._read_only()
-
-    async def unassign_customer(self, *, change: CustomerChange) -> CustomerRecord:
-        raise self._read_only()
-
-    async def update_customer_status(
-        self, *, change: CustomerChange, status: CustomerStatus
-    ) -> CustomerRecord:
-        raise self._read_only()
-
-    async def update_customer(self, *, change: CustomerChange) -> CustomerRecord:
-        raise self._read_only()
-
-    async def create_customer(self, *, customer: NewCustomer, actor: str | None) -> CustomerRecord:
-        raise self._read_only()

@@ -1,4 +1,4 @@
-"""What every store offers; the loaders and mutations depend on this only."""
+"""What stores offer, one protocol per role: the loaders read, the mutations write."""
 
 from __future__ import annotations
 
@@ -20,12 +20,11 @@ from graphql_api.stores.records import (
 )
 
 
-class Store(Protocol):
-    """Batched reads (one round trip per call) and transactional writes.
+class StoreReader(Protocol):
+    """Batched reads, one round trip per call.
 
     Reads return records in the order of their keys; a missing key is absent
-    from the mapping. Writes raise the errors in graphql_api.errors for
-    expected failures and change nothing when they do.
+    from the mapping.
     """
 
     @property
@@ -50,6 +49,14 @@ class Store(Protocol):
     ) -> Page[CustomerRecord]: ...
 
     async def sales_reps_page(self, *, page: PageRequest) -> Page[SalesRepRecord]: ...
+
+
+class StoreWriter(StoreReader, Protocol):
+    """Transactional writes; a store that writes also reads.
+
+    Writes raise the errors in graphql_api.errors for expected failures and
+    change nothing when they do.
+    """
 
     async def assign_customer(
         self, *, change: CustomerChange, sales_rep_id: str
