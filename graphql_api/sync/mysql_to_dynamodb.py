@@ -21,6 +21,7 @@ from asyncmy.pool import Pool
 
 from graphql_api.admin.dynamodb_table import put_items
 from graphql_api.stores import dynamodb_items as items
+from graphql_api.stores.mysql_tables import EVENTS, Table
 from graphql_api.sync import checkpoints
 from graphql_api.sync.counts import SyncCounts
 from graphql_api.sync.dynamodb_rows import (
@@ -32,7 +33,7 @@ from graphql_api.sync.dynamodb_rows import (
     record_of,
 )
 from graphql_api.sync.dynamodb_to_mysql import MigrationReport
-from graphql_api.sync.mysql_rows import EVENTS, SPECS_BY_PHASE, TableSpec, same_record
+from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, same_record
 from graphql_api.sync.progress import Progress
 from graphql_api.sync.rejects import RejectsFile
 from graphql_api.sync.rules import problem_of
@@ -56,9 +57,7 @@ class _Run:
     report: MigrationReport
 
 
-async def _page(
-    run: _Run, spec: TableSpec[Any], segment: int, after: str | None
-) -> list[AnyRecord]:
+async def _page(run: _Run, spec: Table[Any], segment: int, after: str | None) -> list[AnyRecord]:
     key = spec.key_column
     # Event ids are numbers: compare them as numbers, not text.
     after_value: object = int(after) if after is not None and spec is EVENTS else after
@@ -69,8 +68,8 @@ async def _page(
     params.append(run.page_size)
     async with run.pool.acquire() as connection, connection.cursor() as cursor:
         await cursor.execute(
-            f"SELECT {spec.columns} FROM {spec.table} WHERE MOD(CRC32({key}), %s) = %s{condition}"
-            f" ORDER BY {key} LIMIT %s",
+            f"SELECT {spec.column_list} FROM {spec.name}"
+            f" WHERE MOD(CRC32({key}), %s) = %s{condition} ORDER BY {key} LIMIT %s",
             params,
         )
         return [spec.from_row(row) for row in await cursor.fetchall()]

@@ -28,8 +28,9 @@ from botocore.exceptions import ClientError
 from graphql_api.admin.dynamodb_table import put_items
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.mysql_tables import CUSTOMERS, EVENTS
 from graphql_api.stores.observer import NoObserver, StoreObserver
-from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, fetch_by_keys
+from graphql_api.sync.mysql_rows import fetch_by_keys
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
