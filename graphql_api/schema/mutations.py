@@ -14,20 +14,12 @@ from graphql_api.errors import GraphqlApiError
 from graphql_api.schema.customer import Customer
 from graphql_api.schema.enums import CustomerStatus
 from graphql_api.schema.user_errors import CustomerResult, ExpectedFailure, user_error
-from graphql_api.stores.records import CustomerChange, CustomerRecord, NewCustomer
-
-# GraphQL input field -> record field, for the customer's own text fields.
-_TEXT_FIELDS = {
-    "name": "name",
-    "contactPerson": "contact_person",
-    "email": "email",
-    "phone": "phone",
-    "address": "address",
-    "city": "city",
-    "state": "state",
-    "zipCode": "zip_code",
-    "country": "country",
-}
+from graphql_api.stores.records import (
+    EDITABLE_CUSTOMER_FIELDS,
+    CustomerChange,
+    CustomerRecord,
+    NewCustomer,
+)
 
 
 @strawberry.input
@@ -151,8 +143,8 @@ class Mutation:
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
             texts = {
-                record_name: validation.check_customer_field(name, getattr(input, record_name))
-                for name, record_name in _TEXT_FIELDS.items()
+                field: validation.check_customer_field(field, getattr(input, field))
+                for field in EDITABLE_CUSTOMER_FIELDS
             }
             customer = NewCustomer(
                 id=validation.check_id("id", input.id)
@@ -174,9 +166,9 @@ class Mutation:
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
             fields = {
-                record_name: validation.check_customer_field(name, getattr(input, record_name))
-                for name, record_name in _TEXT_FIELDS.items()
-                if getattr(input, record_name) is not strawberry.UNSET
+                field: validation.check_customer_field(field, getattr(input, field))
+                for field in EDITABLE_CUSTOMER_FIELDS
+                if getattr(input, field) is not strawberry.UNSET
             }
             change = _change(info, input, fields)
             return await info.context.writer.update_customer(change=change)
