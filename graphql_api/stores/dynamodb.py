@@ -1,8 +1,8 @@
 """The DynamoDB store (aioboto3): the secondary store, read-only in this service.
 
 Key schema: see dynamodb_items.py (and the README). Records by id come from
-BatchGetItem, at most 100 keys a call, with UnprocessedKeys retried with
-backoff; lists come from a Query on an index, paginated. No Scan runs on a
+BatchGetItem, at most 100 keys a call, with UnprocessedKeys retried
+(dynamodb_batch.py); lists come from a Query on an index, paginated. No Scan runs on a
 request path. It implements StoreReader only: writes reach DynamoDB from the
 primary through the outbox relay (sync/outbox.py), never from a mutation.
 """
@@ -10,7 +10,6 @@ primary through the outbox relay (sync/outbox.py), never from a mutation.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,7 +28,7 @@ from botocore.exceptions import (
 
 from graphql_api.errors import StoreFailedError
 from graphql_api.stores import dynamodb_items as items
-from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.dynamodb_batch import GET_LIMIT, chunks, get_batch
 from graphql_api.stores.records import (
     CustomerEventRecord,
     CustomerFilter,
@@ -43,6 +42,7 @@ from graphql_api.stores.records import (
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
+    from types_aiobotocore_dynamodb.type_defs import BatchGetItemOutputTypeDef
 
     from graphql_api.stores.dynamodb_items import Item
 
@@ -50,7 +50,6 @@ _T = TypeVar("_T")
 _U = TypeVar("_U")
 _RecordT = TypeVar("_RecordT")
 
-BATCH_GET_LIMIT = 100
 _THROTTLED = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
@@ -155,14 +154,12 @@ class DynamoDBStore:
         table: str,
         timeout_s: float,
         name: str = "dynamodb",
-        unprocessed_attempts: int = 5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._table = table
         self._timeout_s = timeout_s
         self._name = name
-        self._unprocessed_attempts = unprocessed_attempts
         self._sleep = sleep
 
     @property
@@ -208,26 +205,14 @@ class DynamoDBStore:
     # -- by id ---------------------------------------------------------------
 
     async def _batch_get(self, keys: Sequence[Item]) -> list[Item]:
-        chunks = [keys[i : i + BATCH_GET_LIMIT] for i in range(0, len(keys), BATCH_GET_LIMIT)]
-        found = await self._all(self._batch_get_chunk(chunk) for chunk in chunks)
-        return [item for chunk in found for item in chunk]
+        async def send(request: dict[str, Any]) -> BatchGetItemOutputTypeDef:
+            return await self._call(self._client.batch_get_item(RequestItems=request))
 
-    async def _batch_get_chunk(self, keys: Sequence[Item]) -> list[Item]:
-        pending: Sequence[Item] = keys
-        found: list[Item] = []
-        for retry in range(self._unprocessed_attempts):
-            response = await self._call(
-                self._client.batch_get_item(RequestItems={self._table: {"Keys": pending}})
-            )
-            found.extend(response.get("Responses", {}).get(self._table, []))
-            unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
-            if not unprocessed or not unprocessed["Keys"]:
-                return found
-            pending = unprocessed["Keys"]
-            await self._sleep(
-                full_jitter_delay(retry, base_s=0.05, cap_s=1.0, draw=random.random())
-            )
-        raise StoreFailedError(self._name, "throttled")
+        found = await self._all(
+            get_batch(send, table=self._table, keys=chunk, store=self._name, sleep=self._sleep)
+            for chunk in chunks(keys, GET_LIMIT)
+        )
+        return [item for chunk in found for item in chunk]
 
     async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
         # BatchGetItem refuses a request that names the same key twice.

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from asyncmy.pool import Pool
 
-from graphql_api.admin.dynamodb_table import put_items
 from graphql_api.stores import dynamodb_items as items
+from graphql_api.stores.dynamodb_batch import put_items
 from graphql_api.stores.mysql_tables import EVENTS, Table
 from graphql_api.sync import checkpoints
 from graphql_api.sync.counts import SyncCounts

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from asyncmy.pool import Pool
 from botocore.exceptions import ClientError
 
-from graphql_api.admin.dynamodb_table import put_items
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.dynamodb_batch import put_items
 from graphql_api.stores.mysql_tables import CUSTOMERS, EVENTS
 from graphql_api.stores.observer import NoObserver, StoreObserver
 from graphql_api.sync.mysql_rows import fetch_by_keys
