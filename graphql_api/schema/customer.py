@@ -50,10 +50,15 @@ class CustomerEvent:
     @classmethod
     def from_record(cls, record: CustomerEventRecord) -> CustomerEvent:
         return cls(
-            kind=record.kind, at=record.at, actor=record.actor, note=record.note,
-            from_status=record.from_status, to_status=record.to_status,
-            from_sales_rep_id=record.from_sales_rep_id, to_sales_rep_id=record.to_sales_rep_id,
-        )  # fmt: skip
+            kind=record.kind,
+            at=record.at,
+            actor=record.actor,
+            note=record.note,
+            from_status=record.from_status,
+            to_status=record.to_status,
+            from_sales_rep_id=record.from_sales_rep_id,
+            to_sales_rep_id=record.to_sales_rep_id,
+        )
 
 
 @strawberry.type(description="A customer and the sales rep who looks after it.")
@@ -92,12 +97,23 @@ class Customer:
     @classmethod
     def from_record(cls, record: CustomerRecord) -> Customer:
         return cls(
-            id=strawberry.ID(record.id), name=record.name, contact_person=record.contact_person,
-            email=record.email, phone=record.phone, address=record.address, city=record.city,
-            state=record.state, zip_code=record.zip_code, country=record.country,
-            status=record.status, sales_rep_id=record.sales_rep_id, version=record.version,
-            created_at=record.created_at, updated_at=record.updated_at, source=record.source,
-        )  # fmt: skip
+            id=strawberry.ID(record.id),
+            name=record.name,
+            contact_person=record.contact_person,
+            email=record.email,
+            phone=record.phone,
+            address=record.address,
+            city=record.city,
+            state=record.state,
+            zip_code=record.zip_code,
+            country=record.country,
+            status=record.status,
+            sales_rep_id=record.sales_rep_id,
+            version=record.version,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            source=record.source,
+        )
 
 
 @strawberry.input(description="Conditions on the customers list; all given must hold.")

@@ -46,7 +46,12 @@ class SalesRep:
     @classmethod
     def from_record(cls, record: SalesRepRecord) -> SalesRep:
         return cls(
-            id=strawberry.ID(record.id), first_name=record.first_name,
-            last_name=record.last_name, email=record.email, phone=record.phone,
-            region=record.region, active=record.active, source=record.source,
-        )  # fmt: skip
+            id=strawberry.ID(record.id),
+            first_name=record.first_name,
+            last_name=record.last_name,
+            email=record.email,
+            phone=record.phone,
+            region=record.region,
+            active=record.active,
+            source=record.source,
+        )

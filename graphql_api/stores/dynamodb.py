@@ -55,10 +55,13 @@ _THROTTLED = frozenset(
 )
 _DENIED = frozenset(
     {
-        "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
-        "ExpiredTokenException", "MissingAuthenticationTokenException",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "MissingAuthenticationTokenException",
     }
-)  # fmt: skip
+)
 # A filtered page reads this many items a call, so a selective filter does not
 # cost one round trip per matching item.
 _FILTERED_READ_SIZE = 100
@@ -134,8 +137,11 @@ class _Query:
 def _customer_filter(query: _Query, where: CustomerFilter) -> _Query:
     if where.status is not None:
         query.where("status", "#a = :v", where.status.value)
-    for attribute, value in (("country", where.country), ("state", where.state),
-                             ("city", where.city)):  # fmt: skip
+    for attribute, value in (
+        ("country", where.country),
+        ("state", where.state),
+        ("city", where.city),
+    ):
         if value is not None:
             query.where(attribute, "#a = :v", value)
     if where.unassigned is not None:

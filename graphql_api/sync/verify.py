@@ -82,9 +82,14 @@ async def _dynamodb_records(
 
     async def segment(number: int) -> None:
         async for page, _ in scan_pages(
-            client, table=table, phase=phase, segment=number, segments=segments,
-            start_key=None, page_size=page_size,
-        ):  # fmt: skip
+            client,
+            table=table,
+            phase=phase,
+            segment=number,
+            segments=segments,
+            start_key=None,
+            page_size=page_size,
+        ):
             for item in page:
                 try:
                     record = record_of(phase, item)
