@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from asyncmy.pool import Pool
 
 from graphql_api.errors import ConfigError, GraphqlApiError
-from graphql_api.resources import close_mysql_pool, dynamodb_client, open_mysql_pool
+from graphql_api.resources import dynamodb_client, mysql_pool
 from graphql_api.settings import DynamoDBSettings, MySQLSettings, load_settings
 from graphql_api.sync.dynamodb_rows import count_items
 from graphql_api.sync.dynamodb_to_mysql import migrate_dynamodb_to_mysql
@@ -84,12 +84,8 @@ def _targets() -> _Targets:
 
 @asynccontextmanager
 async def _opened(targets: _Targets) -> AsyncIterator[tuple[Pool, DynamoDBClient]]:
-    pool = await open_mysql_pool(targets.mysql)
-    try:
-        async with dynamodb_client(targets.dynamodb) as client:
-            yield pool, client
-    finally:
-        await close_mysql_pool(pool)
+    async with mysql_pool(targets.mysql) as pool, dynamodb_client(targets.dynamodb) as client:
+        yield pool, client
 
 
 def _print_report(report: MigrationReport, *, dry_run: bool, rejects: RejectsFile) -> None:
