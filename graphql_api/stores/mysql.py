@@ -27,7 +27,6 @@ from graphql_api.stores.mysql_tables import (
     SALES_REPS,
     Row,
     column_value,
-    customer_column,
     naive_utc,
     placeholders,
 )
@@ -365,7 +364,7 @@ class MySQLStore:
             plan = await plan_for(cursor, customer)
             if plan is None:
                 return customer
-            assignments = [f"{customer_column(name)} = %s" for name in plan.fields]
+            assignments = [f"{CUSTOMERS.column_of(name)} = %s" for name in plan.fields]
             values = [column_value(value) for value in plan.fields.values()]
             await cursor.execute(
                 f"UPDATE customers SET {', '.join(assignments)},"
