@@ -23,9 +23,10 @@ One table (single-table design), every key a string:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graphql_api.stores.records import (
+    EDITABLE_CUSTOMER_FIELDS,
     CustomerEventKind,
     CustomerEventRecord,
     CustomerRecord,
@@ -106,21 +107,8 @@ def customer_item(record: CustomerRecord) -> Item:
     if record.sales_rep_id is not None:
         item[GSI1PK] = {"S": sales_rep_pk(record.sales_rep_id)}
         item[GSI1SK] = {"S": customer_pk(record.id)}
-    return _with_texts(
-        item,
-        {
-            "name": record.name,
-            "contact_person": record.contact_person,
-            "email": record.email,
-            "phone": record.phone,
-            "address": record.address,
-            "city": record.city,
-            "state": record.state,
-            "zip_code": record.zip_code,
-            "country": record.country,
-            "sales_rep_id": record.sales_rep_id,
-        },
-    )
+    texts = {field: getattr(record, field) for field in EDITABLE_CUSTOMER_FIELDS}
+    return _with_texts(item, {**texts, "sales_rep_id": record.sales_rep_id})
 
 
 def sales_rep_item(record: SalesRepRecord) -> Item:
@@ -182,17 +170,12 @@ def _status(item: Item, name: str) -> CustomerStatus | None:
 
 
 def customer_record(item: Item) -> CustomerRecord:
+    # The id and the name are required: a missing one raises KeyError, naming it.
+    texts: dict[str, Any] = {"id": _required(item, "id"), "name": _required(item, "name")}
+    for field in EDITABLE_CUSTOMER_FIELDS:
+        texts.setdefault(field, _text(item, field))
     return CustomerRecord(
-        id=_required(item, "id"),
-        name=_required(item, "name"),
-        contact_person=_text(item, "contact_person"),
-        email=_text(item, "email"),
-        phone=_text(item, "phone"),
-        address=_text(item, "address"),
-        city=_text(item, "city"),
-        state=_text(item, "state"),
-        zip_code=_text(item, "zip_code"),
-        country=_text(item, "country"),
+        **texts,
         status=CustomerStatus(_required(item, "status")),
         sales_rep_id=_text(item, "sales_rep_id"),
         version=int(item["version"]["N"]),
