@@ -96,6 +96,17 @@ def _change(
     )
 
 
+def _checked_text_fields(
+    input: CreateCustomerInput | UpdateCustomerInput,
+) -> dict[str, str | None]:
+    """The customer's own text fields the input sets (an update leaves some out), checked."""
+    return {
+        field: validation.check_customer_field(field, getattr(input, field))
+        for field in EDITABLE_CUSTOMER_FIELDS
+        if getattr(input, field) is not strawberry.UNSET
+    }
+
+
 async def _customer_result(
     info: Info, write: Callable[[], Awaitable[CustomerRecord]]
 ) -> CustomerResult:
@@ -142,10 +153,7 @@ class Mutation:
     @strawberry.mutation(description="Add a customer; its history starts with CREATED.")
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
-            texts = {
-                field: validation.check_customer_field(field, getattr(input, field))
-                for field in EDITABLE_CUSTOMER_FIELDS
-            }
+            texts = _checked_text_fields(input)
             customer = NewCustomer(
                 id=validation.check_id("id", input.id)
                 if input.id is not None
@@ -165,12 +173,7 @@ class Mutation:
     @strawberry.mutation(description="Change a customer's own fields.")
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
-            fields = {
-                field: validation.check_customer_field(field, getattr(input, field))
-                for field in EDITABLE_CUSTOMER_FIELDS
-                if getattr(input, field) is not strawberry.UNSET
-            }
-            change = _change(info, input, fields)
+            change = _change(info, input, _checked_text_fields(input))
             return await info.context.writer.update_customer(change=change)
 
         return await _customer_result(info, write)

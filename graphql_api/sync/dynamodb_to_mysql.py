@@ -104,16 +104,9 @@ async def _write_page(
                 _reject(run, phase, sources[index], problems[index])
             kept = [r for index, r in enumerate(records) if index not in problems]
             counts = await upsert(cursor, SPECS_BY_PHASE[phase], kept, dry_run=run.dry_run)
-            if not run.dry_run:
-                await checkpoints.save(
-                    cursor,
-                    migration=MIGRATION,
-                    phase=phase,
-                    segment=segment,
-                    segments=run.segments,
-                    position=position,
-                    done=position is None,
-                )
+            await run.save_checkpoint(
+                cursor, MIGRATION, phase, segment, position, done=position is None
+            )
         except BaseException:
             await connection.rollback()
             raise

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from asyncmy.cursors import Cursor
 from asyncmy.pool import Pool
 
 from graphql_api.sync import checkpoints
@@ -55,6 +56,29 @@ class Migration:
     accepted: dict[str, set[str]] = field(
         default_factory=lambda: {"reps": set(), "customers": set()}
     )
+
+    async def save_checkpoint(
+        self,
+        cursor: Cursor,
+        migration: str,
+        phase: str,
+        segment: int,
+        position: str | None,
+        *,
+        done: bool,
+    ) -> None:
+        """Where a segment got to; a dry run saves none."""
+        if self.dry_run:
+            return
+        await checkpoints.save(
+            cursor,
+            migration=migration,
+            phase=phase,
+            segment=segment,
+            segments=self.segments,
+            position=position,
+            done=done,
+        )
 
 
 CopySegment = Callable[[Migration, str, int, checkpoints.Checkpoint | None], Awaitable[None]]

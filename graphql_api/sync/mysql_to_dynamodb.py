@@ -104,15 +104,7 @@ async def _segment(
         after = str(spec.key_of(records[-1])) if records else after
         if not run.dry_run:
             async with run.pool.acquire() as connection, connection.cursor() as cursor:
-                await checkpoints.save(
-                    cursor,
-                    migration=MIGRATION,
-                    phase=phase,
-                    segment=segment,
-                    segments=run.segments,
-                    position=after,
-                    done=done,
-                )
+                await run.save_checkpoint(cursor, MIGRATION, phase, segment, after, done=done)
         if done:
             return
 
