@@ -9,7 +9,7 @@ import strawberry
 from graphql_api.loaders import Loaders
 from graphql_api.principal import AUTH_OFF, Principal
 from graphql_api.settings import Settings
-from graphql_api.stores.protocol import Store
+from graphql_api.stores.protocol import StoreWriter
 from graphql_api.stores.usage import StoreUsage
 
 
@@ -17,7 +17,7 @@ from graphql_api.stores.usage import StoreUsage
 class Context:
     loaders: Loaders
     # Mutations go to the writer only; reads go through the loaders.
-    writer: Store
+    writer: StoreWriter
     settings: Settings
     request_id: str
     # Who acts, for the audit trail; None while authentication is off.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
-from graphql_api.stores.protocol import Store
+from graphql_api.stores.protocol import StoreReader
 from graphql_api.stores.records import (
     CustomerEventRecord,
     CustomerFilter,
@@ -25,7 +25,7 @@ from graphql_api.stores.records import (
 
 
 class CustomerByIdLoader(DataLoader[str, CustomerRecord | None]):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreReader) -> None:
         super().__init__()
         self._store = store
 
@@ -35,7 +35,7 @@ class CustomerByIdLoader(DataLoader[str, CustomerRecord | None]):
 
 
 class SalesRepByIdLoader(DataLoader[str, SalesRepRecord | None]):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreReader) -> None:
         super().__init__()
         self._store = store
 
@@ -45,7 +45,7 @@ class SalesRepByIdLoader(DataLoader[str, SalesRepRecord | None]):
 
 
 class CustomersBySalesRepLoader(DataLoader[RepCustomersKey, Page[CustomerRecord]]):
-    def __init__(self, store: Store, customers_by_id: CustomerByIdLoader) -> None:
+    def __init__(self, store: StoreReader, customers_by_id: CustomerByIdLoader) -> None:
         super().__init__()
         self._store = store
         self._customers_by_id = customers_by_id
@@ -65,7 +65,7 @@ class EventsKey:
 
 
 class EventsByCustomerLoader(DataLoader[EventsKey, list[CustomerEventRecord]]):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreReader) -> None:
         super().__init__()
         self._store = store
 
@@ -89,7 +89,7 @@ class CustomerSearchKey:
 
 
 class CustomerSearchLoader(DataLoader[CustomerSearchKey, Page[CustomerRecord]]):
-    def __init__(self, store: Store, customers_by_id: CustomerByIdLoader) -> None:
+    def __init__(self, store: StoreReader, customers_by_id: CustomerByIdLoader) -> None:
         super().__init__()
         self._store = store
         self._customers_by_id = customers_by_id
@@ -103,7 +103,7 @@ class CustomerSearchLoader(DataLoader[CustomerSearchKey, Page[CustomerRecord]]):
 
 
 class SalesRepPageLoader(DataLoader[PageRequest, Page[SalesRepRecord]]):
-    def __init__(self, store: Store, sales_reps_by_id: SalesRepByIdLoader) -> None:
+    def __init__(self, store: StoreReader, sales_reps_by_id: SalesRepByIdLoader) -> None:
         super().__init__()
         self._store = store
         self._sales_reps_by_id = sales_reps_by_id
@@ -133,7 +133,7 @@ class Loaders:
         self.customer_search.clear_all()
 
 
-def create_loaders(store: Store) -> Loaders:
+def create_loaders(store: StoreReader) -> Loaders:
     customer_by_id = CustomerByIdLoader(store)
     sales_rep_by_id = SalesRepByIdLoader(store)
     return Loaders(

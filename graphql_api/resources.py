@@ -1,16 +1,20 @@
 """Opens and closes the pools and clients the stores use, in one place.
 
+`open_resources` opens everything on one AsyncExitStack, in this order: the
+MySQL pools and the DynamoDB client, the stores over them (each behind its
+circuit breaker and observed), and the outbox relay. `Resources.aclose` closes
+them in reverse, so the relay stops before the pool and the client it uses.
 Called from the app's lifespan and from CLI commands; nothing is opened at
 import time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aioboto3
@@ -18,32 +22,22 @@ import asyncmy
 from aiobotocore.config import AioConfig
 from asyncmy.pool import Pool
 
-from graphql_api.settings import (
-    DynamoDBSettings,
-    MySQLSettings,
-    ResilienceSettings,
-    Settings,
-    StoreKind,
-)
+from graphql_api.settings import DynamoDBSettings, MySQLSettings, Settings, StoreKind
 from graphql_api.stores.breaker import BreakerState, CircuitBreaker
 from graphql_api.stores.chain import FallbackChain, RetryPolicy, StoreSlot
 from graphql_api.stores.demo import demo_data
 from graphql_api.stores.dynamodb import DynamoDBStore
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
-from graphql_api.stores.observed import ObservedStore
+from graphql_api.stores.observed import observed_reader, observed_writer
 from graphql_api.stores.observer import NoObserver, StoreObserver
-from graphql_api.stores.protocol import Store
-from graphql_api.sync.outbox import OutboxRelay
-from graphql_api.web.metrics import PoolUsage
+from graphql_api.stores.protocol import StoreReader, StoreWriter
+from graphql_api.sync.outbox import OutboxRelay, running_relay
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
 
 log = logging.getLogger("graphql_api.resources")
-
-# How long shutdown waits for the outbox relay's batch in hand before cutting it off.
-_RELAY_STOP_TIMEOUT_S = 10.0
 
 # A known session: UTC times, strict about bad values, no surprises in quoting.
 _SESSION_SETUP = (
@@ -52,35 +46,46 @@ _SESSION_SETUP = (
 )
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class PoolUsage:
+    in_use: int
+    idle: int
+    max: int
+
+
+@dataclass(frozen=True)
 class Resources:
+    """What the app serves from; `aclose` (or leaving `async with`) closes it all."""
+
     # Reads fall back along the chain; writes go to its primary only.
     stores: FallbackChain
-    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Every configured store by name, for /readyz: those reads go to, in the
     # chain's order, and the writer when reads never go to it (a reader endpoint).
-    read_stores: dict[str, Store] = field(default_factory=dict)
-    write_only_stores: dict[str, Store] = field(default_factory=dict)
+    read_stores: Mapping[str, StoreReader]
+    write_only_stores: Mapping[str, StoreReader]
     # The MySQL pools (writer, reader endpoint) by name, for the pool gauges.
-    _pools: dict[str, Pool] = field(default_factory=dict)
+    pools: Mapping[str, Pool]
+    _stack: AsyncExitStack
 
     def pool_usage(self) -> dict[str, PoolUsage]:
         return {
             name: PoolUsage(in_use=pool.size - pool.freesize, idle=pool.freesize, max=pool.maxsize)
-            for name, pool in self._pools.items()
+            for name, pool in self.pools.items()
         }
 
-    @property
-    def reader(self) -> FallbackChain:
-        return self.stores
-
-    @property
-    def writer(self) -> FallbackChain:
-        return self.stores
-
     async def aclose(self) -> None:
-        while self._closers:
-            await self._closers.pop()()
+        await self._stack.aclose()
+
+    async def __aenter__(self) -> Resources:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 async def open_mysql_pool(mysql: MySQLSettings) -> Pool:
@@ -106,6 +111,16 @@ async def close_mysql_pool(pool: Pool) -> None:
     pool.close()
     await pool.wait_closed()
     log.info("MySQL pool closed")
+
+
+@asynccontextmanager
+async def mysql_pool(mysql: MySQLSettings) -> AsyncIterator[Pool]:
+    """A MySQL pool; closed (its connections too) when the block ends."""
+    pool = await open_mysql_pool(mysql)
+    try:
+        yield pool
+    finally:
+        await close_mysql_pool(pool)
 
 
 @asynccontextmanager
@@ -136,21 +151,49 @@ def memory_store() -> MemoryStore:
     return MemoryStore(sales_reps=data.sales_reps, customers=data.customers, events=data.events)
 
 
-class _Opener:
-    """Opens the configured stores, each behind its breaker and counted by the
-    observer; everything opened is closed by `stack`, in reverse order."""
+@dataclass(frozen=True, slots=True)
+class _Connections:
+    """The pools and the client the configured stores need, already open."""
 
-    def __init__(self, settings: Settings, stack: AsyncExitStack, observer: StoreObserver) -> None:
-        self._settings = settings
-        self._resilience: ResilienceSettings = settings.resilience
-        self._stack = stack
+    # The MySQL pools by name: "mysql" (the writer endpoint), "mysql-reader".
+    pools: dict[str, Pool]
+    dynamodb: DynamoDBClient | None
+
+
+async def _open_connections(settings: Settings, stack: AsyncExitStack) -> _Connections:
+    pools: dict[str, Pool] = {}
+    client = None
+    if StoreKind.MYSQL in settings.stores:
+        mysql = settings.mysql
+        assert mysql is not None
+        pools["mysql"] = await stack.enter_async_context(mysql_pool(mysql))
+        log.info(
+            "MySQL writer at %s:%d/%s (pool of %d)",
+            mysql.host,
+            mysql.port,
+            mysql.database,
+            mysql.pool_size,
+        )
+        if mysql.reader_host is not None:
+            reader = replace(mysql, host=mysql.reader_host)
+            pools["mysql-reader"] = await stack.enter_async_context(mysql_pool(reader))
+            log.info("MySQL reader at %s:%d", mysql.reader_host, mysql.port)
+    if StoreKind.DYNAMODB in settings.stores:
+        dynamodb = settings.dynamodb
+        assert dynamodb is not None
+        client = await stack.enter_async_context(dynamodb_client(dynamodb))
+        log.info("DynamoDB table %s in %s", dynamodb.table, dynamodb.region)
+    return _Connections(pools=pools, dynamodb=client)
+
+
+class _Slots:
+    """Puts each store behind its circuit breaker, observed under its name."""
+
+    def __init__(self, settings: Settings, observer: StoreObserver) -> None:
+        self._resilience = settings.resilience
         self._observer = observer
-        self.pools: dict[str, Pool] = {}
-        self.writer: StoreSlot | None = None
-        self._writer_pool: Pool | None = None
-        self._dynamodb: DynamoDBClient | None = None
 
-    def _slot(self, name: str, store: Store) -> StoreSlot:
+    def _breaker(self, name: str) -> CircuitBreaker:
         observer = self._observer
 
         def report(state: BreakerState) -> None:
@@ -162,129 +205,121 @@ class _Opener:
             on_change=report,
         )
         report(breaker.state)
-        observed = ObservedStore(store, observer=observer, name=name)
-        return StoreSlot(name=name, store=observed, breaker=breaker)
+        return breaker
 
-    async def _pool(self, name: str, mysql: MySQLSettings) -> Pool:
-        pool = await open_mysql_pool(mysql)
-        self._stack.push_async_callback(close_mysql_pool, pool)
-        self.pools[name] = pool
-        return pool
+    def reader(self, name: str, store: StoreReader) -> StoreSlot[StoreReader]:
+        observed = observed_reader(store, observer=self._observer, name=name)
+        return StoreSlot(name=name, store=observed, breaker=self._breaker(name))
 
-    async def reader(self, kind: StoreKind, *, primary: bool) -> StoreSlot:
-        """The slot reads of `kind` go to; the primary's writer slot is kept aside."""
-        if kind is StoreKind.MEMORY:
-            log.info("serving the in-memory demo store (source MEMORY)")
-            self.writer = self._slot("memory", memory_store())
-            return self.writer
-        if kind is StoreKind.MYSQL:
-            return await self._mysql(primary=primary)
-        return await self._dynamodb_slot()
+    def writer(self, name: str, store: StoreWriter) -> StoreSlot[StoreWriter]:
+        observed = observed_writer(store, observer=self._observer, name=name)
+        return StoreSlot(name=name, store=observed, breaker=self._breaker(name))
 
-    async def _mysql(self, *, primary: bool) -> StoreSlot:
-        """Without a reader endpoint, reads and writes share one slot (one breaker)."""
-        mysql = self._settings.mysql
-        assert mysql is not None
-        pool = await self._pool("mysql", mysql)
-        outbox = self._settings.keeps_fallback_fresh
-        store = MySQLStore(pool, timeout_s=mysql.query_timeout_s, outbox=outbox)
-        log.info(
-            "MySQL writer at %s:%d/%s (pool of %d)",
-            mysql.host,
-            mysql.port,
-            mysql.database,
-            mysql.pool_size,
-        )
-        writer = self._slot("mysql", store) if primary or mysql.reader_host is None else None
-        # Only the primary takes writes; a MySQL behind another store never does.
-        if primary:
-            self.writer, self._writer_pool = writer, pool
-        if mysql.reader_host is None:
-            assert writer is not None
-            return writer
+
+@dataclass(frozen=True, slots=True)
+class _ChainSlots:
+    readers: list[StoreSlot[StoreReader]]
+    writer: StoreSlot[StoreWriter] | None
+
+
+def _mysql_slots(
+    settings: Settings, connections: _Connections, slots: _Slots, *, primary: bool
+) -> _ChainSlots:
+    """Without a reader endpoint, reads and writes share one slot (one breaker).
+    Only the primary takes writes; a MySQL behind another store never does."""
+    mysql = settings.mysql
+    assert mysql is not None
+    timeout_s = mysql.query_timeout_s
+    writer = None
+    if primary or mysql.reader_host is None:
+        outbox = settings.keeps_fallback_fresh
+        primary_store = MySQLStore(connections.pools["mysql"], timeout_s=timeout_s, outbox=outbox)
+        writer = slots.writer("mysql", primary_store)
+    if mysql.reader_host is None:
+        assert writer is not None
+        reader: StoreSlot[StoreReader] = writer
+    else:
         name = "mysql-reader"
-        reader_pool = await self._pool(name, replace(mysql, host=mysql.reader_host))
-        log.info("MySQL reader at %s:%d", mysql.reader_host, mysql.port)
-        reader = MySQLStore(reader_pool, timeout_s=mysql.query_timeout_s, name=name)
-        return self._slot(name, reader)
-
-    async def _dynamodb_slot(self) -> StoreSlot:
-        dynamodb = self._settings.dynamodb
-        assert dynamodb is not None
-        client = await self._stack.enter_async_context(dynamodb_client(dynamodb))
-        self._dynamodb = client
-        log.info("DynamoDB table %s in %s", dynamodb.table, dynamodb.region)
-        return self._slot(
-            "dynamodb", DynamoDBStore(client, table=dynamodb.table, timeout_s=dynamodb.timeout_s)
+        reader = slots.reader(
+            name, MySQLStore(connections.pools[name], timeout_s=timeout_s, name=name)
         )
+    return _ChainSlots(readers=[reader], writer=writer if primary else None)
 
-    async def start_relay(self) -> None:
-        """The outbox relay runs beside the server; it stops before the pool and client close."""
-        settings = self._settings
-        if not (settings.keeps_fallback_fresh and settings.outbox_relay):
-            return
-        assert self._writer_pool is not None
-        assert self._dynamodb is not None
-        assert settings.dynamodb is not None
-        relay = OutboxRelay(
-            pool=self._writer_pool,
-            client=self._dynamodb,
-            table=settings.dynamodb.table,
-            report_every_s=settings.outbox_backlog_interval_s,
-            observer=self._observer,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(relay.run(stop), name="outbox-relay")
 
-        async def stop_relay() -> None:
-            stop.set()
-            # It finishes the batch in hand; one stuck on a stalled store is cut off
-            # (its rows stay in the outbox for the next relay) so shutdown ends.
-            done, _ = await asyncio.wait({task}, timeout=_RELAY_STOP_TIMEOUT_S)
-            if not done:
-                log.warning("outbox relay still busy after %g s: cancelled", _RELAY_STOP_TIMEOUT_S)
-                task.cancel()
-                await asyncio.wait({task}, timeout=_RELAY_STOP_TIMEOUT_S)
-            if task.done() and not task.cancelled():
-                task.result()
-            log.info("outbox relay stopped (%d rows delivered)", relay.delivered)
+def _chain_slots(settings: Settings, connections: _Connections, slots: _Slots) -> _ChainSlots:
+    """The slots reads go to, in the settings' order, and the primary's writer."""
+    readers: list[StoreSlot[StoreReader]] = []
+    writer: StoreSlot[StoreWriter] | None = None
+    for position, kind in enumerate(settings.stores):
+        if kind is StoreKind.MEMORY:
+            # Settings allow the memory store only on its own.
+            log.info("serving the in-memory demo store (source MEMORY)")
+            writer = slots.writer("memory", memory_store())
+            readers.append(writer)
+        elif kind is StoreKind.MYSQL:
+            mysql = _mysql_slots(settings, connections, slots, primary=position == 0)
+            readers += mysql.readers
+            writer = writer or mysql.writer
+        else:
+            dynamodb = settings.dynamodb
+            assert dynamodb is not None
+            assert connections.dynamodb is not None
+            store = DynamoDBStore(
+                connections.dynamodb, table=dynamodb.table, timeout_s=dynamodb.timeout_s
+            )
+            readers.append(slots.reader("dynamodb", store))
+    return _ChainSlots(readers=readers, writer=writer)
 
-        self._stack.push_async_callback(stop_relay)
-        log.info("outbox relay started for DynamoDB table %s", settings.dynamodb.table)
+
+async def _start_relay(
+    settings: Settings, connections: _Connections, stack: AsyncExitStack, observer: StoreObserver
+) -> None:
+    """With MySQL leading and DynamoDB following, the outbox relay runs beside the server."""
+    if not (settings.keeps_fallback_fresh and settings.outbox_relay):
+        return
+    assert settings.dynamodb is not None
+    assert connections.dynamodb is not None
+    relay = OutboxRelay(
+        pool=connections.pools["mysql"],
+        client=connections.dynamodb,
+        table=settings.dynamodb.table,
+        report_every_s=settings.outbox_backlog_interval_s,
+        observer=observer,
+    )
+    await stack.enter_async_context(running_relay(relay))
+    log.info("outbox relay started for DynamoDB table %s", settings.dynamodb.table)
 
 
 async def open_resources(settings: Settings, *, observer: StoreObserver | None = None) -> Resources:
-    stack = AsyncExitStack()
-    opener = _Opener(settings, stack, observer or NoObserver())
-    try:
-        readers = [
-            await opener.reader(kind, primary=position == 0)
-            for position, kind in enumerate(settings.stores)
-        ]
-        await opener.start_relay()
-    except BaseException:
-        await stack.aclose()
-        raise
+    """Everything the settings ask for, open; on a failure, what was opened is closed."""
+    observer = observer or NoObserver()
+    async with AsyncExitStack() as opening:
+        connections = await _open_connections(settings, opening)
+        chain_slots = _chain_slots(settings, connections, _Slots(settings, observer))
+        await _start_relay(settings, connections, opening, observer)
+        # Opened without a failure: from here the Resources close it all.
+        stack = opening.pop_all()
+    readers, writer = chain_slots.readers, chain_slots.writer
     resilience = settings.resilience
     chain = FallbackChain(
         readers=readers,
-        writer=opener.writer,
+        writer=writer,
         policy=RetryPolicy(
             attempts=resilience.attempts_per_store,
             base_delay_s=resilience.retry_base_delay_s,
             max_delay_s=resilience.retry_max_delay_s,
         ),
-        observer=observer or NoObserver(),
+        observer=observer,
     )
     log.info("reading from %s", " then ".join(slot.name for slot in readers))
     read_stores = {slot.name: slot.store for slot in readers}
-    writer = opener.writer
+    write_only: dict[str, StoreReader] = {}
+    if writer is not None and writer.name not in read_stores:
+        write_only[writer.name] = writer.store
     return Resources(
         stores=chain,
-        _closers=[stack.aclose],
         read_stores=read_stores,
-        write_only_stores=(
-            {writer.name: writer.store} if writer and writer.name not in read_stores else {}
-        ),
-        _pools=opener.pools,
+        write_only_stores=write_only,
+        pools=connections.pools,
+        _stack=stack,
     )

@@ -11,6 +11,7 @@ import re
 import secrets
 
 from graphql_api.errors import ValidationFailedError
+from graphql_api.stores.records import EDITABLE_CUSTOMER_FIELDS
 
 ID_MAX_LENGTH = 20
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -18,18 +19,6 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PHONE_PATTERN = re.compile(r"[0-9+()./ -]+")
 
-# Field name in the GraphQL input -> maximum length (characters).
-CUSTOMER_TEXT_LIMITS: dict[str, int] = {
-    "name": 200,
-    "contactPerson": 100,
-    "email": 100,
-    "phone": 20,
-    "address": 1000,
-    "city": 100,
-    "state": 50,
-    "zipCode": 20,
-    "country": 50,
-}
 NOTE_MAX_LENGTH = 500
 
 
@@ -57,8 +46,15 @@ def check_text(field: str, value: str | None, *, max_length: int) -> str | None:
     return value
 
 
+def input_name(field: str) -> str:
+    """The GraphQL input field of a record field, as errors name it: zip_code -> zipCode."""
+    first, *rest = field.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def check_customer_field(field: str, value: str | None) -> str | None:
-    check_text(field, value, max_length=CUSTOMER_TEXT_LIMITS[field])
+    """`field` is one of records.EDITABLE_CUSTOMER_FIELDS; errors name its input field."""
+    check_text(input_name(field), value, max_length=EDITABLE_CUSTOMER_FIELDS[field])
     if field == "name" and (value is None or not value.strip()):
         raise ValidationFailedError("name", "name must not be empty")
     if field == "email" and value is not None and not _EMAIL_PATTERN.fullmatch(value):

@@ -1,8 +1,9 @@
 """The fallback chain against real processes: MariaDB killed, stalled, both stores down.
 
 The app serves MySQL then DynamoDB (the order RDS_ENDPOINT + DYNAMODB_TABLE
-imply). Assertions are on sources, `extensions`, the chain's counters and
-breaker state, never on timings.
+imply). Assertions are on sources, `extensions`, the logs and what /metrics
+shows operators (store calls by outcome, fallbacks, breaker states), never on
+timings.
 """
 
 from __future__ import annotations
@@ -27,10 +28,8 @@ from graphql_api.app import create_app
 from graphql_api.resources import dynamodb_client
 from graphql_api.settings import dynamodb_settings, load_settings
 from graphql_api.stores import dynamodb_items
-from graphql_api.stores.breaker import BreakerState
-from graphql_api.stores.chain import ChainStats
 from graphql_api.stores.demo import demo_data
-from tests.utils.metrics import scrape, value
+from tests.utils.metrics import Samples, scrape, value
 
 DEMO = demo_data()
 CUSTOMER = DEMO.customers[0]
@@ -49,9 +48,9 @@ class ChainApi:
     app: Starlette
     client: GraphQLClient
 
-    def stats(self) -> ChainStats:
-        stats: ChainStats = self.app.state.resources.stores.stats()
-        return stats
+    def metrics(self) -> Samples:
+        samples, _ = scrape(self.client.http)
+        return samples
 
     def read(self, customer_id: str = CUSTOMER.id) -> dict[str, Any]:
         return self.client.post(READ, {"id": customer_id})
@@ -88,15 +87,45 @@ def restorable_mariadb(seeded_mariadb: MariaDBServer) -> Iterator[MariaDBServer]
             seeded_mariadb.start()
 
 
+def store_calls(
+    samples: Samples, store: str, *, outcome: str | None = None, call: str | None = None
+) -> float:
+    """Attempts on `store` (readiness pings aside), by outcome and call if given."""
+    total = 0.0
+    for (name, labels), count in samples.items():
+        found = dict(labels)
+        if (
+            name == "graphql_api_store_calls_total"
+            and found["store"] == store
+            and found["call"] != "ping"
+            and outcome in (None, found["outcome"])
+            and call in (None, found["call"])
+        ):
+            total += count
+    return total
+
+
+def fallbacks(samples: Samples) -> float:
+    return value(
+        samples, "graphql_api_store_fallbacks_total", from_store="mysql", to_store="dynamodb"
+    )
+
+
+def breaker_state(samples: Samples, store: str) -> float:
+    """0 closed, 1 half-open, 2 open."""
+    return value(samples, "graphql_api_breaker_state", store=store)
+
+
 def both_stores_env(mariadb: MariaDBServer, moto: MotoServer, **extra: str) -> dict[str, str]:
     return {**mysql_env(mariadb), **dynamodb_env(moto), **extra}
 
 
-def read_until_breaker_opens(api: ChainApi, store: str = "mysql", reads: int = 10) -> None:
-    for _ in range(reads):
+def read_until_breaker_opens(api: ChainApi, store: str = "mysql", reads: int = 10) -> int:
+    """How many reads it took; each was served wholly by DynamoDB."""
+    for read in range(1, reads + 1):
         assert api.read_source() == "DYNAMODB"
-        if api.stats().stores[store].breaker.state is BreakerState.OPEN:
-            return
+        if breaker_state(api.metrics(), store) == 2:
+            return read
     pytest.fail(f"the {store} breaker did not open within {reads} reads")
 
 
@@ -142,20 +171,27 @@ def test_reads_fall_back_to_dynamodb_while_mariadb_is_down_and_come_back(
         assert not any("SELECT" in m or "Can't connect" in m for m in messages), messages
 
         read_until_breaker_opens(api)
-        before = api.stats()
-        for _ in range(5):
-            assert api.read_source() == "DYNAMODB"
-        after = api.stats()
-        # With the breaker open MySQL is not tried at all: no attempts, no retries.
-        assert after.stores["mysql"].attempts == before.stores["mysql"].attempts
-        assert after.stores["mysql"].retries == before.stores["mysql"].retries
-        # Each read loads the customer, then its rep: two skipped batches per read.
-        assert after.stores["mysql"].skipped == before.stores["mysql"].skipped + 10
-        assert after.fallbacks == before.fallbacks + 10
+        before = api.metrics()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="graphql_api"):
+            for _ in range(5):
+                assert api.read_source() == "DYNAMODB"
+        after = api.metrics()
+        # With the breaker open MySQL is not tried at all: no attempts, so no retries.
+        assert store_calls(after, "mysql") == store_calls(before, "mysql")
+        # Each read loads the customer, then its rep: two batches per read, each
+        # skipped by the open breaker and served by DynamoDB.
+        skipped = [
+            m
+            for m in caplog.messages
+            if m.endswith("by fallback store dynamodb after mysql: breaker-open")
+        ]
+        assert len(skipped) == 10, caplog.messages
+        assert fallbacks(after) == fallbacks(before) + 10
 
         restorable_mariadb.start()
         wait_for_mysql_reads(api)
-        assert api.stats().stores["mysql"].breaker.state is BreakerState.CLOSED
+        assert breaker_state(api.metrics(), "mysql") == 0
         assert api.read()["extensions"]["stores"] == {"used": ["MYSQL"], "degraded": False}
 
 
@@ -167,9 +203,8 @@ def test_fallbacks_breaker_states_and_readiness_during_an_outage(
         assert api.read_source() == "MYSQL"
         before, _ = scrape(http)
         restorable_mariadb.kill()
-        read_until_breaker_opens(api)
+        reads = read_until_breaker_opens(api)
         during, _ = scrape(http)
-        fallbacks = api.stats().fallbacks
         ready_during = http.get("/readyz")
         restorable_mariadb.start()
         wait_for_mysql_reads(api)
@@ -182,7 +217,8 @@ def test_fallbacks_breaker_states_and_readiness_during_an_outage(
     served_elsewhere = value(
         during, "graphql_api_store_fallbacks_total", from_store="mysql", to_store="dynamodb"
     )
-    assert served_elsewhere == fallbacks > 0
+    # Every read since the kill fell back twice: the customer, then its rep.
+    assert served_elsewhere == 2 * reads > 0
     assert value(before, "graphql_api_degraded_requests_total") == 0
     assert value(during, "graphql_api_degraded_requests_total") >= 1
     labels = {"call": "customers_by_ids"}
@@ -205,13 +241,16 @@ def test_a_failing_store_gets_at_most_three_attempts_per_read(
     with serving(env) as api:
         assert api.read_source() == "MYSQL"
         restorable_mariadb.kill()
-        before = api.stats().stores["mysql"]
+        before = api.metrics()
         assert api.read_source() == "DYNAMODB"
-        after = api.stats().stores["mysql"]
-        # Two batches (customer, then its rep), three attempts each, two retries each.
-        assert after.attempts - before.attempts == 6
-        assert after.retries - before.retries == 4
-        assert after.failures["connection"] - before.failures.get("connection", 0) == 6
+        after = api.metrics()
+        # Two batches (customer, then its rep), three attempts each (two retries
+        # each), every one failing, then each batch served by the fallback.
+        for call in ("customers_by_ids", "sales_reps_by_ids"):
+            failed = store_calls(after, "mysql", outcome="connection", call=call)
+            assert failed - store_calls(before, "mysql", outcome="connection", call=call) == 3
+        assert store_calls(after, "mysql") - store_calls(before, "mysql") == 6
+        assert fallbacks(after) - fallbacks(before) == 2
 
 
 def test_a_stalled_mariadb_read_falls_back_after_one_query_timeout(
@@ -226,14 +265,15 @@ def test_a_stalled_mariadb_read_falls_back_after_one_query_timeout(
     with serving(env) as api:
         assert api.read_source() == "MYSQL"
         restorable_mariadb.pause()
-        before = api.stats().stores["mysql"]
+        before = api.metrics()
         assert api.read_source() == "DYNAMODB"
-        after = api.stats().stores["mysql"]
+        after = api.metrics()
         # One attempt per batch, each ended by the query timeout, none retried:
         # a stall costs one timeout, not three.
-        assert after.attempts - before.attempts == 2
-        assert after.failures["timeout"] - before.failures.get("timeout", 0) == 2
-        assert after.retries == before.retries
+        for call in ("customers_by_ids", "sales_reps_by_ids"):
+            timed_out = store_calls(after, "mysql", outcome="timeout", call=call)
+            assert timed_out - store_calls(before, "mysql", outcome="timeout", call=call) == 1
+        assert store_calls(after, "mysql") - store_calls(before, "mysql") == 2
         restorable_mariadb.resume()
         wait_for_mysql_reads(api)
 
@@ -260,11 +300,11 @@ def test_an_unknown_database_is_an_outage_and_reads_fall_back(
     env = both_stores_env(mariadb, moto, RDS_DATABASE="no_such_database")
     with serving(env) as api:
         body = api.read()
-        failures = api.stats().stores["mysql"].failures
+        samples = api.metrics()
     assert "errors" not in body, body["errors"]
     assert body["data"]["customer"]["source"] == "DYNAMODB"
     assert body["extensions"]["stores"] == {"used": ["DYNAMODB"], "degraded": True}
-    assert failures["connection"] >= 1
+    assert store_calls(samples, "mysql", outcome="connection") >= 1
 
 
 @pytest.fixture
@@ -294,7 +334,10 @@ def test_both_stores_down_is_store_unavailable_with_no_data(
         assert api.read_source() == "DYNAMODB"
         doomed_moto.kill()
         body = api.client.post(query, {"id": CUSTOMER.id})  # asserts HTTP 200
-        assert api.stats().unavailable >= 1
+        samples = api.metrics()
+    # No store could answer: both were tried and failed.
+    assert value(samples, "graphql_api_errors_total", code="STORE_UNAVAILABLE") >= 1
+    assert store_calls(samples, "dynamodb") > store_calls(samples, "dynamodb", outcome="ok")
     codes = {error["extensions"]["code"] for error in body["errors"]}
     assert codes == {"STORE_UNAVAILABLE"}
     assert body["data"] in (None, {"customer": None}, {"salesRep": None})
@@ -344,11 +387,14 @@ def test_a_mutation_while_mariadb_is_down_fails_and_leaves_no_trace(
 
         # Once the breaker knows MySQL is down, a mutation fails without trying it.
         read_until_breaker_opens(api)
-        attempts = api.stats().stores["mysql"].attempts
+        attempts = store_calls(api.metrics(), "mysql")
         body = api.client.post(ASSIGN, assign)
         assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_UNAVAILABLE"]
-        assert api.stats().stores["mysql"].attempts == attempts
-        assert api.stats().writes_refused == 2
+        samples = api.metrics()
+        assert store_calls(samples, "mysql") == attempts
+        # Both writes refused: the first after its one failed try, the second untried.
+        assert store_calls(samples, "mysql", call="assign_customer") == 1
+        assert store_calls(samples, "mysql", call="assign_customer", outcome="connection") == 1
 
         # DynamoDB, still serving reads, was not written either.
         data = api.client.data(READ, {"id": CUSTOMER.id})["customer"]
@@ -381,12 +427,14 @@ def test_queries_use_the_reader_endpoint_and_mutations_the_writer(
     other_rep = next(r.id for r in DEMO.sales_reps if r.active and r.id != CUSTOMER.sales_rep_id)
     with serving(env) as api:
         assert api.read_source() == "DYNAMODB"
-        assert api.stats().stores["mysql-reader"].failures["connection"] >= 1
+        assert store_calls(api.metrics(), "mysql-reader", outcome="connection") >= 1
         body = api.client.data(
             ASSIGN, {"input": {"customerId": CUSTOMER.id, "salesRepId": other_rep}}
         )
         assert body["assignCustomer"]["source"] == "MYSQL"
-        assert api.stats().stores["mysql"].served == 1
+        # The writer served this one write and nothing else.
+        assert store_calls(api.metrics(), "mysql") == 1
+        assert store_calls(api.metrics(), "mysql", call="assign_customer", outcome="ok") == 1
         ready = api.client.http.get("/readyz")
         samples, _ = scrape(api.client.http)
     # Every configured store is pinged; the writer, which reads never reach, is

@@ -24,11 +24,11 @@ from graphql_api.context import Context
 from graphql_api.loaders import Loaders, create_loaders
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings
-from graphql_api.stores.protocol import Store
+from graphql_api.stores.protocol import StoreReader
 from graphql_api.web.graphql_view import GraphQLView
 
 
-def unbatched_loaders(store: Store) -> Loaders:
+def unbatched_loaders(store: StoreReader) -> Loaders:
     loaders = create_loaders(store)
     for field in fields(loaders):
         loader = getattr(loaders, field.name)
@@ -41,7 +41,7 @@ def unbatched_loaders(store: Store) -> Loaders:
 class NaiveEndpoint(GraphQLView):
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         context = await super().get_context(request, response)
-        context.loaders = unbatched_loaders(request.app.state.resources.reader)
+        context.loaders = unbatched_loaders(context.writer)
         return context
 
 

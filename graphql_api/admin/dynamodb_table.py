@@ -7,25 +7,22 @@ broke on exactly such a composite-key mistake.
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from graphql_api.errors import GraphqlApiError, StoreFailedError
+from graphql_api.errors import GraphqlApiError
 from graphql_api.stores import dynamodb_items as items
-from graphql_api.stores.backoff import full_jitter_delay
 from graphql_api.stores.demo import DemoData
+
+# `load-demo` writes demo_items with the stores' batch writer.
+from graphql_api.stores.dynamodb_batch import put_items as put_items
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
 
     from graphql_api.stores.dynamodb_items import Item
-
-BATCH_WRITE_LIMIT = 25
-_UNPROCESSED_ATTEMPTS = 8
 
 
 class TableSchemaError(GraphqlApiError):
@@ -99,21 +96,3 @@ def demo_items(data: DemoData) -> list[Item]:
         *(items.customer_item(customer) for customer in data.customers),
         *(items.event_item(event) for event in data.events),
     ]
-
-
-async def _write_batch(client: DynamoDBClient, table: str, batch: Sequence[Item]) -> None:
-    pending: Sequence[Any] = [{"PutRequest": {"Item": item}} for item in batch]
-    for retry in range(_UNPROCESSED_ATTEMPTS):
-        response = await client.batch_write_item(RequestItems={table: pending})
-        pending = response.get("UnprocessedItems", {}).get(table, [])
-        if not pending:
-            return
-        await asyncio.sleep(full_jitter_delay(retry, base_s=0.1, cap_s=2.0, draw=random.random()))
-    raise StoreFailedError("dynamodb", "throttled")
-
-
-async def put_items(client: DynamoDBClient, *, table: str, rows: Sequence[Item]) -> int:
-    """BatchWriteItem, 25 items a call; UnprocessedItems retried with backoff."""
-    for start in range(0, len(rows), BATCH_WRITE_LIMIT):
-        await _write_batch(client, table, rows[start : start + BATCH_WRITE_LIMIT])
-    return len(rows)

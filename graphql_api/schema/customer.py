@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
     from graphql_api.schema.sales_rep import SalesRep
 
 _SalesRep = Annotated["SalesRep", strawberry.lazy("graphql_api.schema.sales_rep")]
+_TypeT = TypeVar("_TypeT")
+
+
+def from_record(graphql_type: type[_TypeT], record: Any) -> _TypeT:
+    """The GraphQL object of a record: each of the type's fields (its private ones
+    too) is the record's field of the same name; an ID is the plain string."""
+    names = [field.name for field in dataclasses.fields(graphql_type) if field.init]  # type: ignore[arg-type]
+    return graphql_type(**{name: getattr(record, name) for name in names})
 
 
 async def _sales_rep(info: Info, sales_rep_id: str | None) -> SalesRep | None:
@@ -49,11 +58,7 @@ class CustomerEvent:
 
     @classmethod
     def from_record(cls, record: CustomerEventRecord) -> CustomerEvent:
-        return cls(
-            kind=record.kind, at=record.at, actor=record.actor, note=record.note,
-            from_status=record.from_status, to_status=record.to_status,
-            from_sales_rep_id=record.from_sales_rep_id, to_sales_rep_id=record.to_sales_rep_id,
-        )  # fmt: skip
+        return from_record(cls, record)
 
 
 @strawberry.type(description="A customer and the sales rep who looks after it.")
@@ -91,13 +96,7 @@ class Customer:
 
     @classmethod
     def from_record(cls, record: CustomerRecord) -> Customer:
-        return cls(
-            id=strawberry.ID(record.id), name=record.name, contact_person=record.contact_person,
-            email=record.email, phone=record.phone, address=record.address, city=record.city,
-            state=record.state, zip_code=record.zip_code, country=record.country,
-            status=record.status, sales_rep_id=record.sales_rep_id, version=record.version,
-            created_at=record.created_at, updated_at=record.updated_at, source=record.source,
-        )  # fmt: skip
+        return from_record(cls, record)
 
 
 @strawberry.input(description="Conditions on the customers list; all given must hold.")

@@ -14,20 +14,12 @@ from graphql_api.errors import GraphqlApiError
 from graphql_api.schema.customer import Customer
 from graphql_api.schema.enums import CustomerStatus
 from graphql_api.schema.user_errors import CustomerResult, ExpectedFailure, user_error
-from graphql_api.stores.records import CustomerChange, CustomerRecord, NewCustomer
-
-# GraphQL input field -> record field, for the customer's own text fields.
-_TEXT_FIELDS = {
-    "name": "name",
-    "contactPerson": "contact_person",
-    "email": "email",
-    "phone": "phone",
-    "address": "address",
-    "city": "city",
-    "state": "state",
-    "zipCode": "zip_code",
-    "country": "country",
-}
+from graphql_api.stores.records import (
+    EDITABLE_CUSTOMER_FIELDS,
+    CustomerChange,
+    CustomerRecord,
+    NewCustomer,
+)
 
 
 @strawberry.input
@@ -104,6 +96,17 @@ def _change(
     )
 
 
+def _checked_text_fields(
+    input: CreateCustomerInput | UpdateCustomerInput,
+) -> dict[str, str | None]:
+    """The customer's own text fields the input sets (an update leaves some out), checked."""
+    return {
+        field: validation.check_customer_field(field, getattr(input, field))
+        for field in EDITABLE_CUSTOMER_FIELDS
+        if getattr(input, field) is not strawberry.UNSET
+    }
+
+
 async def _customer_result(
     info: Info, write: Callable[[], Awaitable[CustomerRecord]]
 ) -> CustomerResult:
@@ -150,10 +153,7 @@ class Mutation:
     @strawberry.mutation(description="Add a customer; its history starts with CREATED.")
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
-            texts = {
-                record_name: validation.check_customer_field(name, getattr(input, record_name))
-                for name, record_name in _TEXT_FIELDS.items()
-            }
+            texts = _checked_text_fields(input)
             customer = NewCustomer(
                 id=validation.check_id("id", input.id)
                 if input.id is not None
@@ -173,12 +173,7 @@ class Mutation:
     @strawberry.mutation(description="Change a customer's own fields.")
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerResult:
         async def write() -> CustomerRecord:
-            fields = {
-                record_name: validation.check_customer_field(name, getattr(input, record_name))
-                for name, record_name in _TEXT_FIELDS.items()
-                if getattr(input, record_name) is not strawberry.UNSET
-            }
-            change = _change(info, input, fields)
+            change = _change(info, input, _checked_text_fields(input))
             return await info.context.writer.update_customer(change=change)
 
         return await _customer_result(info, write)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.context import Info
-from graphql_api.schema.customer import Customer
+from graphql_api.schema.customer import Customer, from_record
 from graphql_api.schema.enums import CustomerStatus, DataSource
 from graphql_api.schema.pagination import Connection, connection, page_request
 from graphql_api.stores.records import RepCustomersKey, SalesRepRecord
@@ -45,8 +45,4 @@ class SalesRep:
 
     @classmethod
     def from_record(cls, record: SalesRepRecord) -> SalesRep:
-        return cls(
-            id=strawberry.ID(record.id), first_name=record.first_name,
-            last_name=record.last_name, email=record.email, phone=record.phone,
-            region=record.region, active=record.active, source=record.source,
-        )  # fmt: skip
+        return from_record(cls, record)

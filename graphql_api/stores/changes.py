@@ -7,7 +7,7 @@ events and errors by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from graphql_api.errors import NotFoundError, ValidationFailedError, VersionConflictError
@@ -17,6 +17,7 @@ from graphql_api.stores.records import (
     CustomerEventRecord,
     CustomerRecord,
     CustomerStatus,
+    DataSource,
     NewCustomer,
     SalesRepRecord,
 )
@@ -122,6 +123,13 @@ def event_for(
         from_status=draft.from_status,
         to_status=draft.to_status,
         note=change.note,
+    )
+
+
+def new_record(customer: NewCustomer, *, at: datetime, source: DataSource) -> CustomerRecord:
+    """A created customer: version 1, created and updated at `at`."""
+    return CustomerRecord(
+        **asdict(customer), version=1, created_at=at, updated_at=at, source=source
     )
 
 

@@ -26,26 +26,87 @@ _SEED = 20240101
 _EPOCH = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
 _FIRST_NAMES = (
-    "Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-    "Keiko", "Liam", "Maya", "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara",
-)  # fmt: skip
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Nils",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+)
 _LAST_NAMES = (
-    "Alvarez", "Becker", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen",
-    "Ivanova", "Jensen", "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov",
-)  # fmt: skip
+    "Alvarez",
+    "Becker",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+)
 _REGIONS = ("North", "South", "East", "West", "Central")
 _COMPANY_WORDS = (
-    "Acme", "Blue", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iron",
-    "Juniper", "Kestrel", "Lumen", "Maple", "Nimbus", "Orchid", "Pioneer", "Quartz",
-    "River", "Summit", "Timber", "Union", "Vertex", "Willow", "Zenith",
-)  # fmt: skip
+    "Acme",
+    "Blue",
+    "Cedar",
+    "Delta",
+    "Echo",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iron",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Maple",
+    "Nimbus",
+    "Orchid",
+    "Pioneer",
+    "Quartz",
+    "River",
+    "Summit",
+    "Timber",
+    "Union",
+    "Vertex",
+    "Willow",
+    "Zenith",
+)
 _COMPANY_KINDS = ("Labs", "Foods", "Logistics", "Systems", "Retail", "Health", "Energy", "Media")
 _PLACES = (
-    ("US", "CA", "San Jose"), ("US", "CA", "Fresno"), ("US", "NY", "Albany"),
-    ("US", "TX", "Austin"), ("US", "WA", "Seattle"), ("US", "IL", "Chicago"),
-    ("CA", "ON", "Toronto"), ("CA", "BC", "Vancouver"), ("DE", "BY", "Munich"),
-    ("DE", "BE", "Berlin"), ("FR", "IDF", "Paris"), ("GB", "ENG", "Leeds"),
-)  # fmt: skip
+    ("US", "CA", "San Jose"),
+    ("US", "CA", "Fresno"),
+    ("US", "NY", "Albany"),
+    ("US", "TX", "Austin"),
+    ("US", "WA", "Seattle"),
+    ("US", "IL", "Chicago"),
+    ("CA", "ON", "Toronto"),
+    ("CA", "BC", "Vancouver"),
+    ("DE", "BY", "Munich"),
+    ("DE", "BE", "Berlin"),
+    ("FR", "IDF", "Paris"),
+    ("GB", "ENG", "Leeds"),
+)
 _STREETS = ("Main St", "Oak Ave", "Pine Rd", "Elm St", "Lake Dr", "Hill Rd", "Park Ave")
 
 
@@ -101,31 +162,50 @@ def _customer(
     rep = None if number % 20 == 0 else rng.choice(active_reps)
     events = [
         CustomerEventRecord(
-            id=next_event_id, customer_id=ident, kind=CustomerEventKind.CREATED, at=created,
-            actor="seed", from_sales_rep_id=None, to_sales_rep_id=None, from_status=None,
-            to_status=CustomerStatus.PROSPECT, note=None,
+            id=next_event_id,
+            customer_id=ident,
+            kind=CustomerEventKind.CREATED,
+            at=created,
+            actor="seed",
+            from_sales_rep_id=None,
+            to_sales_rep_id=None,
+            from_status=None,
+            to_status=CustomerStatus.PROSPECT,
+            note=None,
         )
-    ]  # fmt: skip
+    ]
     status = CustomerStatus.PROSPECT
     if rep is not None:
         events.append(
             CustomerEventRecord(
-                id=next_event_id + len(events), customer_id=ident,
-                kind=CustomerEventKind.ASSIGNED, at=created + timedelta(hours=1), actor="seed",
-                from_sales_rep_id=None, to_sales_rep_id=rep.id, from_status=None,
-                to_status=None, note="initial assignment",
+                id=next_event_id + len(events),
+                customer_id=ident,
+                kind=CustomerEventKind.ASSIGNED,
+                at=created + timedelta(hours=1),
+                actor="seed",
+                from_sales_rep_id=None,
+                to_sales_rep_id=rep.id,
+                from_status=None,
+                to_status=None,
+                note="initial assignment",
             )
-        )  # fmt: skip
+        )
     later = rng.choice(list(CustomerStatus))
     if later is not CustomerStatus.PROSPECT:
         events.append(
             CustomerEventRecord(
-                id=next_event_id + len(events), customer_id=ident,
-                kind=CustomerEventKind.STATUS_CHANGED, at=created + timedelta(days=3),
-                actor="seed", from_sales_rep_id=None, to_sales_rep_id=None,
-                from_status=status, to_status=later, note=None,
+                id=next_event_id + len(events),
+                customer_id=ident,
+                kind=CustomerEventKind.STATUS_CHANGED,
+                at=created + timedelta(days=3),
+                actor="seed",
+                from_sales_rep_id=None,
+                to_sales_rep_id=None,
+                from_status=status,
+                to_status=later,
+                note=None,
             )
-        )  # fmt: skip
+        )
         status = later
     customer = CustomerRecord(
         id=ident,

@@ -1,16 +1,15 @@
 """The DynamoDB store (aioboto3): the secondary store, read-only in this service.
 
 Key schema: see dynamodb_items.py (and the README). Records by id come from
-BatchGetItem, at most 100 keys a call, with UnprocessedKeys retried with
-backoff; lists come from a Query on an index, paginated. No Scan runs on a
-request path. Writes reach DynamoDB from the primary (an outbox, later), never
-from a mutation, so the write methods refuse.
+BatchGetItem, at most 100 keys a call, with UnprocessedKeys retried
+(dynamodb_batch.py); lists come from a Query on an index, paginated. No Scan runs on a
+request path. It implements StoreReader only: writes reach DynamoDB from the
+primary through the outbox relay (sync/outbox.py), never from a mutation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,17 +26,14 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from graphql_api.errors import StoreFailedError, StoreUnavailableError
+from graphql_api.errors import StoreFailedError
 from graphql_api.stores import dynamodb_items as items
-from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.dynamodb_batch import GET_LIMIT, chunks, get_batch
 from graphql_api.stores.records import (
-    CustomerChange,
     CustomerEventRecord,
     CustomerFilter,
     CustomerRecord,
-    CustomerStatus,
     DataSource,
-    NewCustomer,
     Page,
     PageRequest,
     RepCustomersKey,
@@ -46,6 +42,7 @@ from graphql_api.stores.records import (
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
+    from types_aiobotocore_dynamodb.type_defs import BatchGetItemOutputTypeDef
 
     from graphql_api.stores.dynamodb_items import Item
 
@@ -53,16 +50,18 @@ _T = TypeVar("_T")
 _U = TypeVar("_U")
 _RecordT = TypeVar("_RecordT")
 
-BATCH_GET_LIMIT = 100
 _THROTTLED = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
 _DENIED = frozenset(
     {
-        "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
-        "ExpiredTokenException", "MissingAuthenticationTokenException",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "MissingAuthenticationTokenException",
     }
-)  # fmt: skip
+)
 # A filtered page reads this many items a call, so a selective filter does not
 # cost one round trip per matching item.
 _FILTERED_READ_SIZE = 100
@@ -138,8 +137,11 @@ class _Query:
 def _customer_filter(query: _Query, where: CustomerFilter) -> _Query:
     if where.status is not None:
         query.where("status", "#a = :v", where.status.value)
-    for attribute, value in (("country", where.country), ("state", where.state),
-                             ("city", where.city)):  # fmt: skip
+    for attribute, value in (
+        ("country", where.country),
+        ("state", where.state),
+        ("city", where.city),
+    ):
         if value is not None:
             query.where(attribute, "#a = :v", value)
     if where.unassigned is not None:
@@ -158,14 +160,12 @@ class DynamoDBStore:
         table: str,
         timeout_s: float,
         name: str = "dynamodb",
-        unprocessed_attempts: int = 5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._table = table
         self._timeout_s = timeout_s
         self._name = name
-        self._unprocessed_attempts = unprocessed_attempts
         self._sleep = sleep
 
     @property
@@ -211,26 +211,14 @@ class DynamoDBStore:
     # -- by id ---------------------------------------------------------------
 
     async def _batch_get(self, keys: Sequence[Item]) -> list[Item]:
-        chunks = [keys[i : i + BATCH_GET_LIMIT] for i in range(0, len(keys), BATCH_GET_LIMIT)]
-        found = await self._all(self._batch_get_chunk(chunk) for chunk in chunks)
-        return [item for chunk in found for item in chunk]
+        async def send(request: dict[str, Any]) -> BatchGetItemOutputTypeDef:
+            return await self._call(self._client.batch_get_item(RequestItems=request))
 
-    async def _batch_get_chunk(self, keys: Sequence[Item]) -> list[Item]:
-        pending: Sequence[Item] = keys
-        found: list[Item] = []
-        for retry in range(self._unprocessed_attempts):
-            response = await self._call(
-                self._client.batch_get_item(RequestItems={self._table: {"Keys": pending}})
-            )
-            found.extend(response.get("Responses", {}).get(self._table, []))
-            unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
-            if not unprocessed or not unprocessed["Keys"]:
-                return found
-            pending = unprocessed["Keys"]
-            await self._sleep(
-                full_jitter_delay(retry, base_s=0.05, cap_s=1.0, draw=random.random())
-            )
-        raise StoreFailedError(self._name, "throttled")
+        found = await self._all(
+            get_batch(send, table=self._table, keys=chunk, store=self._name, sleep=self._sleep)
+            for chunk in chunks(keys, GET_LIMIT)
+        )
+        return [item for chunk in found for item in chunk]
 
     async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
         # BatchGetItem refuses a request that names the same key twice.
@@ -344,25 +332,3 @@ class DynamoDBStore:
         params.update(ScanIndexForward=False, Limit=first)
         response = await self._call(self._client.query(**params))
         return [items.event_record(item) for item in response["Items"]]
-
-    # -- writes --------------------------------------------------------------
-
-    def _read_only(self) -> StoreUnavailableError:
-        return StoreUnavailableError((self._name,))
-
-    async def assign_customer(self, *, change: CustomerChange, sales_rep_id: str) -> CustomerRecord:
-        raise self._read_only()
-
-    async def unassign_customer(self, *, change: CustomerChange) -> CustomerRecord:
-        raise self._read_only()
-
-    async def update_customer_status(
-        self, *, change: CustomerChange, status: CustomerStatus
-    ) -> CustomerRecord:
-        raise self._read_only()
-
-    async def update_customer(self, *, change: CustomerChange) -> CustomerRecord:
-        raise self._read_only()
-
-    async def create_customer(self, *, customer: NewCustomer, actor: str | None) -> CustomerRecord:
-        raise self._read_only()

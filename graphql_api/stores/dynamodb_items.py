@@ -23,9 +23,10 @@ One table (single-table design), every key a string:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graphql_api.stores.records import (
+    EDITABLE_CUSTOMER_FIELDS,
     CustomerEventKind,
     CustomerEventRecord,
     CustomerRecord,
@@ -106,15 +107,8 @@ def customer_item(record: CustomerRecord) -> Item:
     if record.sales_rep_id is not None:
         item[GSI1PK] = {"S": sales_rep_pk(record.sales_rep_id)}
         item[GSI1SK] = {"S": customer_pk(record.id)}
-    return _with_texts(
-        item,
-        {
-            "name": record.name, "contact_person": record.contact_person,
-            "email": record.email, "phone": record.phone, "address": record.address,
-            "city": record.city, "state": record.state, "zip_code": record.zip_code,
-            "country": record.country, "sales_rep_id": record.sales_rep_id,
-        },
-    )  # fmt: skip
+    texts = {field: getattr(record, field) for field in EDITABLE_CUSTOMER_FIELDS}
+    return _with_texts(item, {**texts, "sales_rep_id": record.sales_rep_id})
 
 
 def sales_rep_item(record: SalesRepRecord) -> Item:
@@ -130,10 +124,13 @@ def sales_rep_item(record: SalesRepRecord) -> Item:
     return _with_texts(
         item,
         {
-            "first_name": record.first_name, "last_name": record.last_name,
-            "email": record.email, "phone": record.phone, "region": record.region,
+            "first_name": record.first_name,
+            "last_name": record.last_name,
+            "email": record.email,
+            "phone": record.phone,
+            "region": record.region,
         },
-    )  # fmt: skip
+    )
 
 
 def event_item(record: CustomerEventRecord) -> Item:
@@ -148,12 +145,14 @@ def event_item(record: CustomerEventRecord) -> Item:
     return _with_texts(
         item,
         {
-            "actor": record.actor, "from_sales_rep_id": record.from_sales_rep_id,
-            "to_sales_rep_id": record.to_sales_rep_id, "note": record.note,
+            "actor": record.actor,
+            "from_sales_rep_id": record.from_sales_rep_id,
+            "to_sales_rep_id": record.to_sales_rep_id,
+            "note": record.note,
             "from_status": record.from_status.value if record.from_status else None,
             "to_status": record.to_status.value if record.to_status else None,
         },
-    )  # fmt: skip
+    )
 
 
 def _text(item: Item, name: str) -> str | None:
@@ -171,38 +170,46 @@ def _status(item: Item, name: str) -> CustomerStatus | None:
 
 
 def customer_record(item: Item) -> CustomerRecord:
+    # The id and the name are required: a missing one raises KeyError, naming it.
+    texts: dict[str, Any] = {"id": _required(item, "id"), "name": _required(item, "name")}
+    for field in EDITABLE_CUSTOMER_FIELDS:
+        texts.setdefault(field, _text(item, field))
     return CustomerRecord(
-        id=_required(item, "id"), name=_required(item, "name"),
-        contact_person=_text(item, "contact_person"), email=_text(item, "email"),
-        phone=_text(item, "phone"), address=_text(item, "address"), city=_text(item, "city"),
-        state=_text(item, "state"), zip_code=_text(item, "zip_code"),
-        country=_text(item, "country"), status=CustomerStatus(_required(item, "status")),
-        sales_rep_id=_text(item, "sales_rep_id"), version=int(item["version"]["N"]),
+        **texts,
+        status=CustomerStatus(_required(item, "status")),
+        sales_rep_id=_text(item, "sales_rep_id"),
+        version=int(item["version"]["N"]),
         created_at=datetime.fromisoformat(_required(item, "created_at")),
         updated_at=datetime.fromisoformat(_required(item, "updated_at")),
         source=DataSource.DYNAMODB,
-    )  # fmt: skip
+    )
 
 
 def sales_rep_record(item: Item) -> SalesRepRecord:
     return SalesRepRecord(
-        id=_required(item, "id"), first_name=_required(item, "first_name"),
-        last_name=_required(item, "last_name"), email=_required(item, "email"),
-        phone=_text(item, "phone"), region=_text(item, "region"),
+        id=_required(item, "id"),
+        first_name=_required(item, "first_name"),
+        last_name=_required(item, "last_name"),
+        email=_required(item, "email"),
+        phone=_text(item, "phone"),
+        region=_text(item, "region"),
         active=item["active"]["BOOL"],
         created_at=datetime.fromisoformat(_required(item, "created_at")),
         updated_at=datetime.fromisoformat(_required(item, "updated_at")),
         source=DataSource.DYNAMODB,
-    )  # fmt: skip
+    )
 
 
 def event_record(item: Item) -> CustomerEventRecord:
     return CustomerEventRecord(
-        id=int(item["event_id"]["N"]), customer_id=_required(item, "customer_id"),
+        id=int(item["event_id"]["N"]),
+        customer_id=_required(item, "customer_id"),
         kind=CustomerEventKind(_required(item, "kind")),
-        at=datetime.fromisoformat(_required(item, "at")), actor=_text(item, "actor"),
+        at=datetime.fromisoformat(_required(item, "at")),
+        actor=_text(item, "actor"),
         from_sales_rep_id=_text(item, "from_sales_rep_id"),
         to_sales_rep_id=_text(item, "to_sales_rep_id"),
-        from_status=_status(item, "from_status"), to_status=_status(item, "to_status"),
+        from_status=_status(item, "from_status"),
+        to_status=_status(item, "to_status"),
         note=_text(item, "note"),
-    )  # fmt: skip
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -152,13 +152,7 @@ class MemoryStore:
                     self._reps.get(customer.sales_rep_id), customer.sales_rep_id
                 )
             at = self._clock()
-            record = CustomerRecord(
-                **asdict(customer),
-                version=1,
-                created_at=at,
-                updated_at=at,
-                source=DataSource.MEMORY,
-            )
+            record = changes.new_record(customer, at=at, source=DataSource.MEMORY)
             self._last_event_id += 1
             event = changes.created_event(
                 customer, actor=actor, event_id=self._last_event_id, at=at

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from asyncmy import errors as driver_errors
 from asyncmy.connection import Connection
@@ -21,9 +21,17 @@ from asyncmy.pool import Pool
 
 from graphql_api.errors import AlreadyExistsError, NotFoundError, StoreFailedError
 from graphql_api.stores import changes
+from graphql_api.stores.mysql_tables import (
+    CUSTOMERS,
+    EVENTS,
+    SALES_REPS,
+    Row,
+    column_value,
+    naive_utc,
+    placeholders,
+)
 from graphql_api.stores.records import (
     CustomerChange,
-    CustomerEventKind,
     CustomerEventRecord,
     CustomerFilter,
     CustomerRecord,
@@ -36,7 +44,6 @@ from graphql_api.stores.records import (
     SalesRepRecord,
 )
 
-Row = tuple[Any, ...]
 _RecordT = TypeVar("_RecordT")
 _DUPLICATE_KEY = 1062
 _FOREIGN_KEY_MISSING = 1452
@@ -58,79 +65,11 @@ def _is_outage(error: Exception) -> bool:
     return code is not None and (2000 <= code < 3000 or code in _UNAVAILABLE_SERVER_ERRORS)
 
 
-_REP_COLUMNS = (
-    "sales_rep_id, first_name, last_name, email, phone, region, active, created_at, updated_at"
-)
-_CUSTOMER_COLUMNS = (
-    "customer_id, name, contact_person, email, phone, address, city, state, zip_code, country,"
-    " status, assigned_sales_rep_id, version, created_at, updated_at"
-)
-_EVENT_COLUMNS = (
-    "event_id, customer_id, kind, occurred_at, actor, from_sales_rep_id, to_sales_rep_id,"
-    " from_status, to_status, note"
-)
-# Record field name -> column, for the fields a mutation may set.
-_CUSTOMER_COLUMN_OF = {
-    "name": "name",
-    "contact_person": "contact_person",
-    "email": "email",
-    "phone": "phone",
-    "address": "address",
-    "city": "city",
-    "state": "state",
-    "zip_code": "zip_code",
-    "country": "country",
-    "status": "status",
-    "sales_rep_id": "assigned_sales_rep_id",
-}
+_REP_COLUMNS = SALES_REPS.column_list
+_CUSTOMER_COLUMNS = CUSTOMERS.column_list
+_EVENT_COLUMNS = EVENTS.column_list
 # Ids are never empty, so every id sorts after this: "no cursor" is "after ''".
 _BEFORE_ALL_IDS = ""
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC)
-
-
-def _naive_utc(value: datetime) -> datetime:
-    # Columns are DATETIME(6) in UTC: the session time zone is pinned to +00:00.
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _rep(row: Row) -> SalesRepRecord:
-    return SalesRepRecord(
-        id=row[0], first_name=row[1], last_name=row[2], email=row[3], phone=row[4],
-        region=row[5], active=bool(row[6]), created_at=_utc(row[7]),
-        updated_at=_utc(row[8]), source=DataSource.MYSQL,
-    )  # fmt: skip
-
-
-def _customer(row: Row) -> CustomerRecord:
-    return CustomerRecord(
-        id=row[0], name=row[1], contact_person=row[2], email=row[3], phone=row[4],
-        address=row[5], city=row[6], state=row[7], zip_code=row[8], country=row[9],
-        status=CustomerStatus(row[10]), sales_rep_id=row[11], version=int(row[12]),
-        created_at=_utc(row[13]), updated_at=_utc(row[14]), source=DataSource.MYSQL,
-    )  # fmt: skip
-
-
-def _status(value: str | None) -> CustomerStatus | None:
-    return None if value is None else CustomerStatus(value)
-
-
-def _event(row: Row) -> CustomerEventRecord:
-    return CustomerEventRecord(
-        id=int(row[0]), customer_id=row[1], kind=CustomerEventKind(row[2]), at=_utc(row[3]),
-        actor=row[4], from_sales_rep_id=row[5], to_sales_rep_id=row[6],
-        from_status=_status(row[7]), to_status=_status(row[8]), note=row[9],
-    )  # fmt: skip
-
-
-def _placeholders(count: int) -> str:
-    return ", ".join(["%s"] * count)
-
-
-def _column_value(value: object) -> object:
-    return value.value if isinstance(value, CustomerStatus) else value
 
 
 def _filter_sql(where: CustomerFilter) -> tuple[str, list[object]]:
@@ -205,16 +144,16 @@ class MySQLStore:
     async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
         sql = (
             f"SELECT {_CUSTOMER_COLUMNS} FROM customers"
-            f" WHERE customer_id IN ({_placeholders(len(ids))})"
+            f" WHERE customer_id IN ({placeholders(len(ids))})"
         )
-        return {row[0]: _customer(row) for row in await self._fetch(sql, ids)}
+        return {row[0]: CUSTOMERS.from_row(row) for row in await self._fetch(sql, ids)}
 
     async def sales_reps_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, SalesRepRecord]:
         sql = (
             f"SELECT {_REP_COLUMNS} FROM sales_reps"
-            f" WHERE sales_rep_id IN ({_placeholders(len(ids))})"
+            f" WHERE sales_rep_id IN ({placeholders(len(ids))})"
         )
-        return {row[0]: _rep(row) for row in await self._fetch(sql, ids)}
+        return {row[0]: SALES_REPS.from_row(row) for row in await self._fetch(sql, ids)}
 
     async def customers_by_sales_reps(
         self, *, keys: Sequence[RepCustomersKey]
@@ -247,7 +186,7 @@ class MySQLStore:
             "  ROW_NUMBER() OVER (PARTITION BY assigned_sales_rep_id, customer_id > %s"
             "   ORDER BY customer_id) AS position,"
             "  customer_id > %s AS past_cursor"
-            f" FROM customers WHERE assigned_sales_rep_id IN ({_placeholders(len(rep_ids))})"
+            f" FROM customers WHERE assigned_sales_rep_id IN ({placeholders(len(rep_ids))})"
             f"{status_sql}"
             ") AS ranked WHERE past_cursor AND position <= %s"
             " ORDER BY assigned_sales_rep_id, customer_id"
@@ -263,7 +202,7 @@ class MySQLStore:
         for rep_id, rows in rows_by_rep.items():
             kept, has_next = _split_page(rows, page.first)
             result[rep_id] = Page(
-                items=[_customer(row) for row in kept],
+                items=[CUSTOMERS.from_row(row) for row in kept],
                 has_next_page=has_next,
                 total_count=int(rows[0][-1]),
             )
@@ -276,12 +215,12 @@ class MySQLStore:
             f"SELECT {_EVENT_COLUMNS} FROM ("
             f" SELECT {_EVENT_COLUMNS}, ROW_NUMBER() OVER"
             "  (PARTITION BY customer_id ORDER BY event_id DESC) AS position"
-            f" FROM customer_events WHERE customer_id IN ({_placeholders(len(customer_ids))})"
+            f" FROM customer_events WHERE customer_id IN ({placeholders(len(customer_ids))})"
             ") AS newest WHERE position <= %s ORDER BY customer_id, event_id DESC"
         )
         events: dict[str, list[CustomerEventRecord]] = {}
         for row in await self._fetch(sql, [*customer_ids, first]):
-            events.setdefault(row[1], []).append(_event(row))
+            events.setdefault(row[1], []).append(EVENTS.from_row(row))
         return events
 
     async def customers_page(
@@ -295,7 +234,9 @@ class MySQLStore:
             ") AS matching WHERE customer_id > %s ORDER BY customer_id LIMIT %s"
         )
         rows = await self._fetch(sql, [*params, page.after or _BEFORE_ALL_IDS, page.first + 1])
-        return await self._counted_page(rows, page, _customer, count_sql=(conditions, params))
+        return await self._counted_page(
+            rows, page, CUSTOMERS.from_row, count_sql=(conditions, params)
+        )
 
     async def sales_reps_page(self, *, page: PageRequest) -> Page[SalesRepRecord]:
         sql = (
@@ -304,7 +245,7 @@ class MySQLStore:
             ") AS everyone WHERE sales_rep_id > %s ORDER BY sales_rep_id LIMIT %s"
         )
         rows = await self._fetch(sql, [page.after or _BEFORE_ALL_IDS, page.first + 1])
-        return await self._counted_page(rows, page, _rep, count_sql=None)
+        return await self._counted_page(rows, page, SALES_REPS.from_row, count_sql=None)
 
     async def _counted_page(
         self,
@@ -362,7 +303,7 @@ class MySQLStore:
         return await self._change_customer(change, plan)
 
     async def create_customer(self, *, customer: NewCustomer, actor: str | None) -> CustomerRecord:
-        at = datetime.now(UTC)
+        record = changes.new_record(customer, at=datetime.now(UTC), source=DataSource.MYSQL)
         async with self._transaction() as cursor:
             if customer.sales_rep_id is not None:
                 rep = await self._rep_for_share(cursor, customer.sales_rep_id)
@@ -370,29 +311,17 @@ class MySQLStore:
             try:
                 await cursor.execute(
                     f"INSERT INTO customers ({_CUSTOMER_COLUMNS})"
-                    f" VALUES ({_placeholders(15)})",
-                    [
-                        customer.id, customer.name, customer.contact_person, customer.email,
-                        customer.phone, customer.address, customer.city, customer.state,
-                        customer.zip_code, customer.country, customer.status.value,
-                        customer.sales_rep_id, 1, _naive_utc(at), _naive_utc(at),
-                    ],
-                )  # fmt: skip
+                    f" VALUES ({placeholders(len(CUSTOMERS.columns))})",
+                    CUSTOMERS.to_row(record),
+                )
             except driver_errors.IntegrityError as error:
                 if error.args and error.args[0] == _DUPLICATE_KEY:
                     raise AlreadyExistsError("customer", customer.id) from None
                 raise
-            event = changes.created_event(customer, actor=actor, event_id=0, at=at)
+            event = changes.created_event(customer, actor=actor, event_id=0, at=record.created_at)
             await self._insert_event(cursor, event)
-            await self._insert_outbox(cursor, customer.id, version=1, at=at)
-        return CustomerRecord(
-            id=customer.id, name=customer.name, contact_person=customer.contact_person,
-            email=customer.email, phone=customer.phone, address=customer.address,
-            city=customer.city, state=customer.state, zip_code=customer.zip_code,
-            country=customer.country, status=customer.status,
-            sales_rep_id=customer.sales_rep_id, version=1, created_at=at, updated_at=at,
-            source=DataSource.MYSQL,
-        )  # fmt: skip
+            await self._insert_outbox(cursor, customer.id, version=1, at=record.created_at)
+        return record
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Cursor]:
@@ -430,17 +359,17 @@ class MySQLStore:
                 [change.customer_id],
             )
             row = await cursor.fetchone()
-            customer = changes.check_found(row and _customer(row), change.customer_id)
+            customer = changes.check_found(row and CUSTOMERS.from_row(row), change.customer_id)
             changes.check_version(customer, change.expected_version)
             plan = await plan_for(cursor, customer)
             if plan is None:
                 return customer
-            assignments = [f"{_CUSTOMER_COLUMN_OF[name]} = %s" for name in plan.fields]
-            values = [_column_value(value) for value in plan.fields.values()]
+            assignments = [f"{CUSTOMERS.column_of(name)} = %s" for name in plan.fields]
+            values = [column_value(value) for value in plan.fields.values()]
             await cursor.execute(
                 f"UPDATE customers SET {', '.join(assignments)},"
                 " version = version + 1, updated_at = %s WHERE customer_id = %s",
-                [*values, _naive_utc(at), change.customer_id],
+                [*values, naive_utc(at), change.customer_id],
             )
             await self._insert_event(cursor, changes.event_for(plan, change, event_id=0, at=at))
             await self._insert_outbox(cursor, customer.id, version=customer.version + 1, at=at)
@@ -455,7 +384,7 @@ class MySQLStore:
         await cursor.execute(
             "INSERT INTO outbox (customer_id, customer_version, event_id, created_at)"
             " VALUES (%s, %s, LAST_INSERT_ID(), %s)",
-            [customer_id, version, _naive_utc(at)],
+            [customer_id, version, naive_utc(at)],
         )
 
     @staticmethod
@@ -466,30 +395,19 @@ class MySQLStore:
             [sales_rep_id],
         )
         row = await cursor.fetchone()
-        return None if row is None else _rep(row)
+        return None if row is None else SALES_REPS.from_row(row)
 
     @staticmethod
     async def _insert_event(cursor: Cursor, event: CustomerEventRecord) -> None:
+        # The event's id is the AUTO_INCREMENT one: every column but the first.
+        columns = EVENTS.columns[1:]
         try:
             await cursor.execute(
-                "INSERT INTO customer_events (customer_id, kind, occurred_at, actor,"
-                " from_sales_rep_id, to_sales_rep_id, from_status, to_status, note)"
-                f" VALUES ({_placeholders(9)})",
-                [
-                    event.customer_id, event.kind.value, _naive_utc(event.at), event.actor,
-                    event.from_sales_rep_id, event.to_sales_rep_id,
-                    event.from_status.value if event.from_status else None,
-                    event.to_status.value if event.to_status else None, event.note,
-                ],
-            )  # fmt: skip
+                f"INSERT INTO customer_events ({', '.join(columns)})"
+                f" VALUES ({placeholders(len(columns))})",
+                EVENTS.to_row(event)[1:],
+            )
         except driver_errors.IntegrityError as error:
             if error.args and error.args[0] == _FOREIGN_KEY_MISSING:
                 raise NotFoundError("customer", event.customer_id, field="customerId") from None
             raise
-
-
-# The sync commands read and write these tables in bulk with the same mapping.
-REP_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS = _REP_COLUMNS, _CUSTOMER_COLUMNS, _EVENT_COLUMNS
-rep_from_row, customer_from_row, event_from_row = _rep, _customer, _event
-naive_utc = _naive_utc
-placeholders = _placeholders

@@ -138,18 +138,21 @@ class NewCustomer:
     sales_rep_id: str | None = None
 
 
-# Fields of a customer that `update_customer` may change; the names match CustomerRecord.
-EDITABLE_CUSTOMER_FIELDS: tuple[str, ...] = (
-    "name",
-    "contact_person",
-    "email",
-    "phone",
-    "address",
-    "city",
-    "state",
-    "zip_code",
-    "country",
-)
+# A customer's own text fields: what `update_customer` may change and
+# `create_customer` takes besides id, status and rep. Each with its maximum
+# length in characters, the size of its column in sql/010_schema.sql. Every
+# list of these fields (input checks, sync rules, SQL) is derived from this one.
+EDITABLE_CUSTOMER_FIELDS: dict[str, int] = {
+    "name": 200,
+    "contact_person": 100,
+    "email": 100,
+    "phone": 20,
+    "address": 1000,
+    "city": 100,
+    "state": 50,
+    "zip_code": 20,
+    "country": 50,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,16 @@ async def save(
         " VALUES (%s, %s, %s, %s, %s, %s, %s)"
         " ON DUPLICATE KEY UPDATE position = VALUES(position), done = VALUES(done),"
         " updated_at = VALUES(updated_at)",
-        [migration, phase, segment, segments, position, done,
-         datetime.now(UTC).replace(tzinfo=None)],
-    )  # fmt: skip
+        [
+            migration,
+            phase,
+            segment,
+            segments,
+            position,
+            done,
+            datetime.now(UTC).replace(tzinfo=None),
+        ],
+    )
 
 
 async def clear(cursor: Cursor, *, migration: str) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from asyncmy.pool import Pool
 
 from graphql_api.errors import ConfigError, GraphqlApiError
-from graphql_api.resources import close_mysql_pool, dynamodb_client, open_mysql_pool
+from graphql_api.resources import dynamodb_client, mysql_pool
 from graphql_api.settings import DynamoDBSettings, MySQLSettings, load_settings
 from graphql_api.sync.dynamodb_rows import count_items
-from graphql_api.sync.dynamodb_to_mysql import MigrationReport, migrate_dynamodb_to_mysql
+from graphql_api.sync.dynamodb_to_mysql import migrate_dynamodb_to_mysql
+from graphql_api.sync.migration import Migration, MigrationReport
 from graphql_api.sync.mysql_to_dynamodb import migrate_mysql_to_dynamodb
 from graphql_api.sync.outbox import OutboxRelay
 from graphql_api.sync.progress import Progress
@@ -43,9 +44,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
         parser.add_argument("--restart", action="store_true", help="ignore saved checkpoints")
         parser.add_argument(
-            "--rejects", type=Path, default=Path(f"rejects-{direction}.jsonl"),
+            "--rejects",
+            type=Path,
+            default=Path(f"rejects-{direction}.jsonl"),
             help="JSON lines file for invalid items",
-        )  # fmt: skip
+        )
     outbox = commands.add_parser("outbox", help="the outbox of changes for DynamoDB")
     outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
         "drain", help="deliver every pending change now, then exit"
@@ -81,12 +84,8 @@ def _targets() -> _Targets:
 
 @asynccontextmanager
 async def _opened(targets: _Targets) -> AsyncIterator[tuple[Pool, DynamoDBClient]]:
-    pool = await open_mysql_pool(targets.mysql)
-    try:
-        async with dynamodb_client(targets.dynamodb) as client:
-            yield pool, client
-    finally:
-        await close_mysql_pool(pool)
+    async with mysql_pool(targets.mysql) as pool, dynamodb_client(targets.dynamodb) as client:
+        yield pool, client
 
 
 def _print_report(report: MigrationReport, *, dry_run: bool, rejects: RejectsFile) -> None:
@@ -106,7 +105,7 @@ def _print_report(report: MigrationReport, *, dry_run: bool, rejects: RejectsFil
 async def _migrate(args: argparse.Namespace, targets: _Targets) -> int:
     if args.segments < 1 or args.page_size < 1:
         sys.exit("graphql-api: --segments and --page-size must be at least 1")
-    run: Callable[..., Awaitable[MigrationReport]] = (
+    migrate = (
         migrate_dynamodb_to_mysql
         if args.direction == "dynamodb-to-mysql"
         else migrate_mysql_to_dynamodb
@@ -115,12 +114,17 @@ async def _migrate(args: argparse.Namespace, targets: _Targets) -> int:
         resuming = not args.restart and not args.dry_run
         rejects = RejectsFile(args.rejects, resume=resuming)
         total = await count_items(client, table=targets.dynamodb.table)
-        progress = Progress(label=f"migrate {args.direction}", total=total)
-        report = await run(
-            client=client, table=targets.dynamodb.table, pool=pool, segments=args.segments,
-            page_size=args.page_size, dry_run=args.dry_run, restart=args.restart,
-            rejects=rejects, progress=progress,
-        )  # fmt: skip
+        run = Migration(
+            client=client,
+            table=targets.dynamodb.table,
+            pool=pool,
+            segments=args.segments,
+            page_size=args.page_size,
+            dry_run=args.dry_run,
+            rejects=rejects,
+            progress=Progress(label=f"migrate {args.direction}", total=total),
+        )
+        report = await migrate(run, restart=args.restart)
     _print_report(report, dry_run=args.dry_run, rejects=rejects)
     return EXIT_REJECTS if report.total.rejected else 0
 
@@ -137,9 +141,12 @@ async def _drain(targets: _Targets) -> int:
 async def _verify(args: argparse.Namespace, targets: _Targets) -> int:
     async with _opened(targets) as (pool, client):
         report = await verify(
-            pool=pool, client=client, table=targets.dynamodb.table, segments=args.segments,
+            pool=pool,
+            client=client,
+            table=targets.dynamodb.table,
+            segments=args.segments,
             page_size=args.page_size,
-        )  # fmt: skip
+        )
     for phase, (in_mysql, in_dynamodb) in report.counts.items():
         print(f"{phase}: {in_mysql} in MySQL, {in_dynamodb} in DynamoDB")
     for difference in report.differences:

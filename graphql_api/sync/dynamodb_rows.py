@@ -2,8 +2,9 @@
 
 Scans are parallel and segmented and filtered per phase (reps, customers,
 events), so a migration can write parents before children. Reads by key use
-BatchGetItem (100 keys a call); UnprocessedKeys and throttling are retried
-with full-jitter backoff, a bounded number of times.
+BatchGetItem (100 keys a call, UnprocessedKeys retried in
+stores/dynamodb_batch.py); throttled or failed calls are retried with
+full-jitter backoff, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ from graphql_api.errors import StoreFailedError
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
 from graphql_api.stores.dynamodb import failure_reason
+from graphql_api.stores.dynamodb_batch import GET_LIMIT, chunks, get_batch
 from graphql_api.stores.records import CustomerEventRecord, CustomerRecord, SalesRepRecord
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
+    from types_aiobotocore_dynamodb.type_defs import BatchGetItemOutputTypeDef
 
     from graphql_api.stores.dynamodb_items import Item
 
 PHASES = ("sales_reps", "customers", "events")
-BATCH_GET_LIMIT = 100
 _ATTEMPTS = 8
 _RETRIED = frozenset({"throttled", "server-error", "timeout", "connection"})
 
@@ -120,24 +122,14 @@ async def scan_pages(
 
 
 async def get_items(client: DynamoDBClient, *, table: str, keys: Sequence[Item]) -> list[Item]:
+    async def send(request: dict[str, Any]) -> BatchGetItemOutputTypeDef:
+        batch_get = functools.partial(client.batch_get_item, RequestItems=request)
+        response: BatchGetItemOutputTypeDef = await _retrying(batch_get, "get")
+        return response
+
     found: list[Item] = []
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        pending: dict[str, Any] = {
-            table: {"Keys": list(keys[start : start + BATCH_GET_LIMIT]), "ConsistentRead": True}
-        }
-        for attempt in range(_ATTEMPTS):
-            response = await _retrying(
-                functools.partial(client.batch_get_item, RequestItems=pending), "get"
-            )
-            found.extend(response.get("Responses", {}).get(table, []))
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            await asyncio.sleep(
-                full_jitter_delay(attempt, base_s=0.1, cap_s=3.0, draw=random.random())
-            )
-        else:
-            raise StoreFailedError("dynamodb", "throttled")
+    for chunk in chunks(keys, GET_LIMIT):
+        found += await get_batch(send, table=table, keys=chunk, consistent_read=True)
     return found
 
 

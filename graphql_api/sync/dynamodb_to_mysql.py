@@ -10,65 +10,27 @@ checkpoints say, ending with the same rows as an uninterrupted run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from asyncmy.cursors import Cursor
-from asyncmy.pool import Pool
 
 from graphql_api.stores.records import CustomerEventRecord, CustomerRecord, SalesRepRecord
 from graphql_api.sync import checkpoints, rules
-from graphql_api.sync.counts import SyncCounts
-from graphql_api.sync.dynamodb_rows import PHASES, AnyRecord, key_text, record_of, scan_pages
+from graphql_api.sync.dynamodb_rows import AnyRecord, key_text, record_of, scan_pages
+from graphql_api.sync.migration import Migration, MigrationReport, migrate
 from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, existing_keys, upsert
-from graphql_api.sync.progress import Progress
-from graphql_api.sync.rejects import RejectsFile
 
 if TYPE_CHECKING:
-    from types_aiobotocore_dynamodb.client import DynamoDBClient
-
     from graphql_api.stores.dynamodb_items import Item
 
 MIGRATION = "dynamodb-to-mysql"
-
-
-@dataclass
-class MigrationReport:
-    counts: dict[str, SyncCounts] = field(default_factory=lambda: {p: SyncCounts() for p in PHASES})
-    resumed: bool = False
-    items_per_second: float = 0.0
-
-    @property
-    def total(self) -> SyncCounts:
-        total = SyncCounts()
-        for counts in self.counts.values():
-            total.add(counts)
-        return total
-
-
-@dataclass
-class _Run:
-    client: DynamoDBClient
-    table: str
-    pool: Pool
-    segments: int
-    page_size: int
-    dry_run: bool
-    rejects: RejectsFile
-    progress: Progress
-    report: MigrationReport
-    # Ids accepted in this run: in a dry run they are not in MySQL, yet children may
-    # rightly refer to them.
-    accepted: dict[str, set[str]] = field(
-        default_factory=lambda: {"reps": set(), "customers": set()}
-    )
 
 
 def _plain(item: Item) -> dict[str, Any]:
     return {name: next(iter(value.values())) for name, value in item.items()}
 
 
-async def _missing(cursor: Cursor, run: _Run, kind: str, ids: set[str]) -> set[str]:
+async def _missing(cursor: Cursor, run: Migration, kind: str, ids: set[str]) -> set[str]:
     table, column = (
         ("sales_reps", "sales_rep_id") if kind == "reps" else ("customers", "customer_id")
     )
@@ -77,7 +39,7 @@ async def _missing(cursor: Cursor, run: _Run, kind: str, ids: set[str]) -> set[s
 
 
 async def _reference_problems(
-    cursor: Cursor, run: _Run, phase: str, records: Sequence[AnyRecord]
+    cursor: Cursor, run: Migration, phase: str, records: Sequence[AnyRecord]
 ) -> dict[int, str]:
     """Index of a record -> why it refers to something that does not exist."""
     problems: dict[int, str] = {}
@@ -104,7 +66,7 @@ async def _reference_problems(
     return problems
 
 
-def _parse(run: _Run, phase: str, page: list[Item]) -> tuple[list[AnyRecord], list[Item]]:
+def _parse(run: Migration, phase: str, page: list[Item]) -> tuple[list[AnyRecord], list[Item]]:
     records: list[AnyRecord] = []
     sources: list[Item] = []
     for item in page:
@@ -125,13 +87,13 @@ def _parse(run: _Run, phase: str, page: list[Item]) -> tuple[list[AnyRecord], li
     return records, sources
 
 
-def _reject(run: _Run, phase: str, item: Item, reason: str) -> None:
+def _reject(run: Migration, phase: str, item: Item, reason: str) -> None:
     run.report.counts[phase].rejected += 1
     run.rejects.record(kind=phase, key=key_text(item), reason=reason, item=_plain(item))
 
 
 async def _write_page(
-    run: _Run, phase: str, segment: int, page: list[Item], position: str | None
+    run: Migration, phase: str, segment: int, page: list[Item], position: str | None
 ) -> None:
     records, sources = _parse(run, phase, page)
     async with run.pool.acquire() as connection, connection.cursor() as cursor:
@@ -142,11 +104,9 @@ async def _write_page(
                 _reject(run, phase, sources[index], problems[index])
             kept = [r for index, r in enumerate(records) if index not in problems]
             counts = await upsert(cursor, SPECS_BY_PHASE[phase], kept, dry_run=run.dry_run)
-            if not run.dry_run:
-                await checkpoints.save(
-                    cursor, migration=MIGRATION, phase=phase, segment=segment,
-                    segments=run.segments, position=position, done=position is None,
-                )  # fmt: skip
+            await run.save_checkpoint(
+                cursor, MIGRATION, phase, segment, position, done=position is None
+            )
         except BaseException:
             await connection.rollback()
             raise
@@ -156,7 +116,7 @@ async def _write_page(
     run.progress.advance(len(page))
 
 
-def _remember(run: _Run, records: list[AnyRecord]) -> None:
+def _remember(run: Migration, records: list[AnyRecord]) -> None:
     for record in records:
         if isinstance(record, SalesRepRecord):
             run.accepted["reps"].add(record.id)
@@ -165,38 +125,21 @@ def _remember(run: _Run, records: list[AnyRecord]) -> None:
 
 
 async def _segment(
-    run: _Run, phase: str, segment: int, start: checkpoints.Checkpoint | None
+    run: Migration, phase: str, segment: int, start: checkpoints.Checkpoint | None
 ) -> None:
     if start is not None and start.done:
         return
     async for page, position in scan_pages(
-        run.client, table=run.table, phase=phase, segment=segment, segments=run.segments,
-        start_key=start.position if start else None, page_size=run.page_size,
-    ):  # fmt: skip
+        run.client,
+        table=run.table,
+        phase=phase,
+        segment=segment,
+        segments=run.segments,
+        start_key=start.position if start else None,
+        page_size=run.page_size,
+    ):
         await _write_page(run, phase, segment, page, position)
 
 
-async def migrate_dynamodb_to_mysql(
-    *,
-    client: DynamoDBClient,
-    table: str,
-    pool: Pool,
-    segments: int,
-    page_size: int,
-    dry_run: bool,
-    restart: bool,
-    rejects: RejectsFile,
-    progress: Progress,
-) -> MigrationReport:
-    report = MigrationReport()
-    run = _Run(client, table, pool, segments, page_size, dry_run, rejects, progress, report)
-
-    async def segment(phase: str, number: int, start: checkpoints.Checkpoint | None) -> None:
-        await _segment(run, phase, number, start)
-
-    report.resumed = await checkpoints.run_in_phases(
-        pool=pool, migration=MIGRATION, phases=PHASES, segments=segments, dry_run=dry_run,
-        restart=restart, segment=segment,
-    )  # fmt: skip
-    report.items_per_second = progress.close()
-    return report
+async def migrate_dynamodb_to_mysql(run: Migration, *, restart: bool) -> MigrationReport:
+    return await migrate(run, name=MIGRATION, copy_segment=_segment, restart=restart)

@@ -14,50 +14,29 @@ next relay delivery or `verify` then shows it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from asyncmy.pool import Pool
-
-from graphql_api.admin.dynamodb_table import put_items
 from graphql_api.stores import dynamodb_items as items
+from graphql_api.stores.dynamodb_batch import put_items
+from graphql_api.stores.mysql_tables import EVENTS, Table
 from graphql_api.sync import checkpoints
 from graphql_api.sync.counts import SyncCounts
 from graphql_api.sync.dynamodb_rows import (
-    PHASES,
     AnyRecord,
     get_items,
     item_of,
     key_text,
     record_of,
 )
-from graphql_api.sync.dynamodb_to_mysql import MigrationReport
-from graphql_api.sync.mysql_rows import EVENTS, SPECS_BY_PHASE, TableSpec, same_record
-from graphql_api.sync.progress import Progress
-from graphql_api.sync.rejects import RejectsFile
+from graphql_api.sync.migration import Migration, MigrationReport, migrate
+from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, same_record
 from graphql_api.sync.rules import problem_of
-
-if TYPE_CHECKING:
-    from types_aiobotocore_dynamodb.client import DynamoDBClient
 
 MIGRATION = "mysql-to-dynamodb"
 
 
-@dataclass
-class _Run:
-    client: DynamoDBClient
-    table: str
-    pool: Pool
-    segments: int
-    page_size: int
-    dry_run: bool
-    rejects: RejectsFile
-    progress: Progress
-    report: MigrationReport
-
-
 async def _page(
-    run: _Run, spec: TableSpec[Any], segment: int, after: str | None
+    run: Migration, spec: Table[Any], segment: int, after: str | None
 ) -> list[AnyRecord]:
     key = spec.key_column
     # Event ids are numbers: compare them as numbers, not text.
@@ -69,14 +48,14 @@ async def _page(
     params.append(run.page_size)
     async with run.pool.acquire() as connection, connection.cursor() as cursor:
         await cursor.execute(
-            f"SELECT {spec.columns} FROM {spec.table} WHERE MOD(CRC32({key}), %s) = %s{condition}"
-            f" ORDER BY {key} LIMIT %s",
+            f"SELECT {spec.column_list} FROM {spec.name}"
+            f" WHERE MOD(CRC32({key}), %s) = %s{condition} ORDER BY {key} LIMIT %s",
             params,
         )
         return [spec.from_row(row) for row in await cursor.fetchall()]
 
 
-async def _write_batch(run: _Run, phase: str, records: list[AnyRecord]) -> SyncCounts:
+async def _write_batch(run: Migration, phase: str, records: list[AnyRecord]) -> SyncCounts:
     counts = SyncCounts()
     valid = []
     for record in records:
@@ -110,7 +89,7 @@ async def _write_batch(run: _Run, phase: str, records: list[AnyRecord]) -> SyncC
 
 
 async def _segment(
-    run: _Run, phase: str, segment: int, start: checkpoints.Checkpoint | None
+    run: Migration, phase: str, segment: int, start: checkpoints.Checkpoint | None
 ) -> None:
     if start is not None and start.done:
         return
@@ -125,35 +104,10 @@ async def _segment(
         after = str(spec.key_of(records[-1])) if records else after
         if not run.dry_run:
             async with run.pool.acquire() as connection, connection.cursor() as cursor:
-                await checkpoints.save(
-                    cursor, migration=MIGRATION, phase=phase, segment=segment,
-                    segments=run.segments, position=after, done=done,
-                )  # fmt: skip
+                await run.save_checkpoint(cursor, MIGRATION, phase, segment, after, done=done)
         if done:
             return
 
 
-async def migrate_mysql_to_dynamodb(
-    *,
-    client: DynamoDBClient,
-    table: str,
-    pool: Pool,
-    segments: int,
-    page_size: int,
-    dry_run: bool,
-    restart: bool,
-    rejects: RejectsFile,
-    progress: Progress,
-) -> MigrationReport:
-    report = MigrationReport()
-    run = _Run(client, table, pool, segments, page_size, dry_run, rejects, progress, report)
-
-    async def segment(phase: str, number: int, start: checkpoints.Checkpoint | None) -> None:
-        await _segment(run, phase, number, start)
-
-    report.resumed = await checkpoints.run_in_phases(
-        pool=pool, migration=MIGRATION, phases=PHASES, segments=segments, dry_run=dry_run,
-        restart=restart, segment=segment,
-    )  # fmt: skip
-    report.items_per_second = progress.close()
-    return report
+async def migrate_mysql_to_dynamodb(run: Migration, *, restart: bool) -> MigrationReport:
+    return await migrate(run, name=MIGRATION, copy_segment=_segment, restart=restart)

@@ -18,6 +18,8 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -25,11 +27,12 @@ from typing import TYPE_CHECKING
 from asyncmy.pool import Pool
 from botocore.exceptions import ClientError
 
-from graphql_api.admin.dynamodb_table import put_items
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
+from graphql_api.stores.dynamodb_batch import put_items
+from graphql_api.stores.mysql_tables import CUSTOMERS, EVENTS
 from graphql_api.stores.observer import NoObserver, StoreObserver
-from graphql_api.sync.mysql_rows import CUSTOMERS, EVENTS, fetch_by_keys
+from graphql_api.sync.mysql_rows import fetch_by_keys
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
@@ -37,6 +40,9 @@ if TYPE_CHECKING:
     from graphql_api.stores.records import CustomerEventRecord, CustomerRecord
 
 log = logging.getLogger("graphql_api.sync.outbox")
+
+# How long stopping waits for the relay's batch in hand before cutting it off.
+STOP_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +190,29 @@ class OutboxRelay:
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=pause)
+
+
+@asynccontextmanager
+async def running_relay(
+    relay: OutboxRelay, *, stop_timeout_s: float = STOP_TIMEOUT_S
+) -> AsyncIterator[OutboxRelay]:
+    """The relay runs as a task while the block runs, and is stopped when it ends.
+
+    Stopping lets it finish the batch in hand; one stuck on a stalled store is
+    cut off after `stop_timeout_s` (its rows stay in the outbox for the next
+    relay), so shutdown ends.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop), name="outbox-relay")
+    try:
+        yield relay
+    finally:
+        stop.set()
+        done, _ = await asyncio.wait({task}, timeout=stop_timeout_s)
+        if not done:
+            log.warning("outbox relay still busy after %g s: cancelled", stop_timeout_s)
+            task.cancel()
+            await asyncio.wait({task}, timeout=stop_timeout_s)
+        if task.done() and not task.cancelled():
+            task.result()
+        log.info("outbox relay stopped (%d rows delivered)", relay.delivered)

@@ -10,13 +10,12 @@ from collections.abc import Callable
 
 from graphql_api import validation
 from graphql_api.errors import ValidationFailedError
-from graphql_api.stores.records import CustomerEventRecord, CustomerRecord, SalesRepRecord
-
-_CUSTOMER_FIELDS = {
-    "name": "name", "contactPerson": "contact_person", "email": "email", "phone": "phone",
-    "address": "address", "city": "city", "state": "state", "zipCode": "zip_code",
-    "country": "country",
-}  # fmt: skip
+from graphql_api.stores.records import (
+    EDITABLE_CUSTOMER_FIELDS,
+    CustomerEventRecord,
+    CustomerRecord,
+    SalesRepRecord,
+)
 
 
 def _first_problem(*checks: Callable[[], object]) -> str | None:
@@ -49,8 +48,8 @@ def sales_rep_problem(rep: SalesRepRecord) -> str | None:
 def customer_problem(customer: CustomerRecord) -> str | None:
     checks: list[Callable[[], object]] = [lambda: validation.check_id("id", customer.id)]
     checks += [
-        functools.partial(validation.check_customer_field, name, getattr(customer, attribute))
-        for name, attribute in _CUSTOMER_FIELDS.items()
+        functools.partial(validation.check_customer_field, field, getattr(customer, field))
+        for field in EDITABLE_CUSTOMER_FIELDS
     ]
     if customer.sales_rep_id is not None:
         rep_id = customer.sales_rep_id

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from asyncmy.pool import Pool
 
+from graphql_api.stores.mysql_tables import Table
 from graphql_api.sync.dynamodb_rows import PHASES, AnyRecord, key_text, record_of, scan_pages
-from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, TableSpec, mirrored_fields
+from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, mirrored_fields
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
@@ -48,7 +49,7 @@ def digest(record: AnyRecord) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def _mysql_records(pool: Pool, spec: TableSpec[Any]) -> dict[str, AnyRecord]:
+async def _mysql_records(pool: Pool, spec: Table[Any]) -> dict[str, AnyRecord]:
     found: dict[str, AnyRecord] = {}
     after: object = None
     async with pool.acquire() as connection, connection.cursor() as cursor:
@@ -56,7 +57,7 @@ async def _mysql_records(pool: Pool, spec: TableSpec[Any]) -> dict[str, AnyRecor
             condition = f" WHERE {spec.key_column} > %s" if after is not None else ""
             params = [after, _PAGE] if after is not None else [_PAGE]
             await cursor.execute(
-                f"SELECT {spec.columns} FROM {spec.table}{condition}"  # noqa: S608 - constants only
+                f"SELECT {spec.column_list} FROM {spec.name}{condition}"  # noqa: S608 - constants only
                 f" ORDER BY {spec.key_column} LIMIT %s",
                 params,
             )
@@ -81,9 +82,14 @@ async def _dynamodb_records(
 
     async def segment(number: int) -> None:
         async for page, _ in scan_pages(
-            client, table=table, phase=phase, segment=number, segments=segments,
-            start_key=None, page_size=page_size,
-        ):  # fmt: skip
+            client,
+            table=table,
+            phase=phase,
+            segment=number,
+            segments=segments,
+            start_key=None,
+            page_size=page_size,
+        ):
             for item in page:
                 try:
                     record = record_of(phase, item)

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graphql_api.errors import StoreFailedError
-from graphql_api.stores.protocol import Store
+from graphql_api.stores.protocol import StoreReader
 
 log = logging.getLogger("graphql_api.web.health")
 
@@ -30,7 +30,7 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def _ping(store: Store, timeout_s: float) -> dict[str, object]:
+async def _ping(store: StoreReader, timeout_s: float) -> dict[str, object]:
     try:
         async with asyncio.timeout(timeout_s):
             await store.ping()
@@ -46,9 +46,9 @@ async def _ping(store: Store, timeout_s: float) -> dict[str, object]:
 
 
 async def store_readiness(
-    read_stores: Mapping[str, Store],
+    read_stores: Mapping[str, StoreReader],
     *,
-    write_only_stores: Mapping[str, Store] | None = None,
+    write_only_stores: Mapping[str, StoreReader] | None = None,
     timeout_s: float,
 ) -> dict[str, object]:
     """Every store pinged at once; ready while any store reads go to answers.

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +52,7 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from graphql_api.resources import PoolUsage
 from graphql_api.stores.breaker import BreakerState
 from graphql_api.web.request_log import RequestRecord
 
@@ -64,13 +64,6 @@ _MAX_OPERATION_NAMES = 200
 _OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _BREAKER_STATES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-@dataclass(frozen=True, slots=True)
-class PoolUsage:
-    in_use: int
-    idle: int
-    max: int
 
 
 class Metrics:
