@@ -38,12 +38,17 @@ def test_every_operation_runs_under_load_against_every_peer(report: smoke.SmokeR
 
 def test_peers_were_compared_on_every_operation(report: smoke.SmokeReport) -> None:
     assert report.compared == [
-        "O1 request 0", "O1 request 1", "O1 request 599",
-        "O2 request 0", "O2 request 1", "O2 request 23",
+        "O1 request 0",
+        "O1 request 1",
+        "O1 request 599",
+        "O2 request 0",
+        "O2 request 1",
+        "O2 request 23",
         "O3 request 0",
         "O2 first=10 request 0",
-        "O4 request 0", "O4 request 1",
-    ]  # fmt: skip
+        "O4 request 0",
+        "O4 request 1",
+    ]
 
 
 @pytest.mark.parametrize("operation", [op.name for op in OPERATIONS], ids=str)
