@@ -128,8 +128,12 @@ def test_graphiql_is_built_from_its_lock_file_and_served_from_where_the_image_pu
     bundle = tmp_path / Path(in_image).relative_to("/")
     shutil.copytree(repo_root / "graphiql" / "dist", bundle)
     monkeypatch.setenv("GRAPHQL_API_GRAPHIQL_DIR", str(bundle))
-    env = {**_env(runtime), **auth_env(), "GRAPHQL_API_STORES": "memory",
-           "GRAPHQL_API_GRAPHIQL": "true"}  # fmt: skip
+    env = {
+        **_env(runtime),
+        **auth_env(),
+        "GRAPHQL_API_STORES": "memory",
+        "GRAPHQL_API_GRAPHIQL": "true",
+    }
     with serve(env) as app, httpx.Client(base_url=app.base_url) as http:
         page = http.get("/graphql", headers={"Accept": "text/html"})
         script = http.get("/graphql/assets/graphiql.js")
