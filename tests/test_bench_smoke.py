@@ -15,6 +15,8 @@ from bench.measure import CaseResult
 from bench.operations import OPERATIONS, Peer
 from devstack.mariadb import MariaDBServer
 
+pytestmark = pytest.mark.long_running
+
 
 @pytest.fixture(scope="module")
 def report(mariadb: MariaDBServer, tmp_path_factory: pytest.TempPathFactory) -> smoke.SmokeReport:
