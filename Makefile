@@ -59,8 +59,12 @@ lint: $(BIN)/.dev-installed
 typecheck: $(BIN)/.dev-installed
 	$(BIN)/mypy graphql_api devstack tests bench
 
+# Two workers (pytest-xdist), each with its own MariaDB and moto, each taking whole
+# modules (their module fixtures are built once) in collection order, which starts the
+# long_running modules first (tests/conftest.py).
+TEST_WORKERS ?= 2
 unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck unit
 

@@ -110,8 +110,10 @@ def run_phases(mariadb: MariaDBServer, moto: MotoServer, reads: int) -> None:
         started = time.monotonic()
         while client.post(READ, {"id": "C-00001"})["data"]["customer"]["source"] != "MYSQL":
             time.sleep(0.05)
-        print(f"back on MySQL {time.monotonic() - started:.2f} s after MariaDB accepted logins"
-              " (breaker cool-down 5 s by default)")  # fmt: skip
+        print(
+            f"back on MySQL {time.monotonic() - started:.2f} s after MariaDB accepted logins"
+            " (breaker cool-down 5 s by default)"
+        )
 
 
 if __name__ == "__main__":

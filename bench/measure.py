@@ -16,7 +16,7 @@ from typing import Any
 from bench.database import Database
 from bench.operations import HttpRequest
 from bench.sequential import run_sequential
-from bench.servers import ServerProcess
+from bench.servers import PeerProcess
 from bench.wrk import WrkResult, run_wrk
 
 
@@ -78,7 +78,7 @@ def measure_case(
     wrk: str,
     *,
     operation: str,
-    server: ServerProcess,
+    server: PeerProcess,
     database: Database,
     load: LoadPlan | None,
     meter_plan: Sequence[HttpRequest],
@@ -92,7 +92,7 @@ def measure_case(
     return result
 
 
-def _under_load(wrk: str, server: ServerProcess, load: LoadPlan, result: CaseResult) -> None:
+def _under_load(wrk: str, server: PeerProcess, load: LoadPlan, result: CaseResult) -> None:
     shape = load.shape
 
     def run(plan: Path, duration_s: float) -> tuple[WrkResult, float]:
@@ -129,7 +129,7 @@ def _under_load(wrk: str, server: ServerProcess, load: LoadPlan, result: CaseRes
 
 
 def _one_at_a_time(
-    server: ServerProcess,
+    server: PeerProcess,
     database: Database,
     plan: Sequence[HttpRequest],
     meter: MeterShape,

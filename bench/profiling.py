@@ -71,11 +71,23 @@ def start_recording(pid: int, *, duration_s: float, output: Path) -> subprocess.
     if spy is None:
         raise RuntimeError("py-spy is not installed (it is a dev dependency)")
     return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--duration", str(max(1, round(duration_s))),
-         "--rate", "250", "--format", "raw", "--output", str(output)],
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, round(duration_s))),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )  # fmt: skip
+    )
 
 
 def finish_recording(spy: subprocess.Popen[bytes]) -> None:

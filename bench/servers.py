@@ -2,105 +2,43 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Self
 
 from bench.credentials import credentials
 from bench.operations import Peer
 from devstack.ports import free_port
+from devstack.process import ServerProcess, Service, answers_http
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-_PR_SET_PDEATHSIG = 1
-_START_TIMEOUT_S = 60.0
 
 
-def _command(peer: Peer, port: int) -> list[str]:
-    where = ["--host", "127.0.0.1", "--port", str(port)]
-    if peer is Peer.API:
-        # `graphql-api serve`, as deployed: one uvicorn worker in this process.
-        return [sys.executable, "-m", "graphql_api", "serve", *where, "--workers", "1"]
-    return [sys.executable, "-m", f"bench.peers.{peer.value}", *where]
-
-
-def _die_with_parent() -> Callable[[], None]:
-    # A benchmark killed by a signal must not leave servers behind.
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-    return preexec
-
-
-class ServerProcess:
-    """One server process; reads its CPU time and peak RSS from /proc."""
+class PeerProcess(ServerProcess):
+    """One peer's server process; reads its CPU time and peak RSS from /proc."""
 
     def __init__(self, peer: Peer, env: Mapping[str, str], log_dir: Path) -> None:
+        super().__init__(log_path=log_dir / f"{peer.value}.log", env=env, cwd=REPO_ROOT)
+        self.name = peer.value
         self.peer = peer
         self.port = free_port()
-        self._env = {**os.environ, **env}
-        self._log_path = log_dir / f"{peer.value}.log"
-        self._log: IO[bytes] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def pid(self) -> int:
-        assert self._process is not None, "not started"
-        return self._process.pid
+    def command(self) -> list[str]:
+        where = ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.peer is Peer.API:
+            # `graphql-api serve`, as deployed: one uvicorn worker in this process.
+            return [sys.executable, "-m", "graphql_api", "serve", *where, "--workers", "1"]
+        return [sys.executable, "-m", f"bench.peers.{self.peer.value}", *where]
 
-    def start(self) -> None:
-        self.launch()
-        self.wait_until_healthy()
-
-    def launch(self) -> None:
-        self._log = self._log_path.open("ab")
-        self._process = subprocess.Popen(
-            _command(self.peer, self.port),
-            cwd=REPO_ROOT,
-            env=self._env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent(),
-        )
-
-    def wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(f"{self.peer.value} exited at start:\n{self.log_tail()}")
-            try:
-                # A fixed http://127.0.0.1 URL, no scheme from outside.
-                health = f"{self.base_url}/healthz"
-                with urllib.request.urlopen(health, timeout=1) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.peer.value} did not answer /healthz:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self._log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+    def probe(self) -> bool:
+        return answers_http(f"{self.base_url}/healthz", timeout_s=1.0)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server so far."""
@@ -138,30 +76,6 @@ class ServerProcess:
                 return
         raise RuntimeError(f"{self.peer.value} stayed busy for {timeout_s} s")
 
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGINT)
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def server_env(database_env: Mapping[str, str], *, max_page_size: int) -> dict[str, str]:
     """Production-like settings, the same for the API and both peers."""
@@ -179,30 +93,21 @@ def server_env(database_env: Mapping[str, str], *, max_page_size: int) -> dict[s
     }
 
 
-class Servers:
+class Servers(Service):
     """The API and both peers, started together (in parallel), stopped together."""
 
     def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
-        self.by_peer = {peer: ServerProcess(peer, env, log_dir) for peer in Peer}
+        self.by_peer = {peer: PeerProcess(peer, env, log_dir) for peer in Peer}
 
-    def __enter__(self) -> Self:
+    def start(self) -> None:
         try:
             for server in self.by_peer.values():
                 server.launch()
             for server in self.by_peer.values():
-                server.wait_until_healthy()
+                server.wait_until_ready()
         except BaseException:
             self.stop()
             raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def stop(self) -> None:
         for server in self.by_peer.values():

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
+import sys
 import threading
-from types import TracebackType
-from typing import Any, Self
+import time
+from pathlib import Path
+from typing import Any, Final
 
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
 from devstack.ports import free_port
+from devstack.process import ServerProcess, Service, answers_http
+
+_START_TIMEOUT_S: Final = 30.0
 
 
 class _NotifyingServer(uvicorn.Server):
@@ -26,7 +33,9 @@ class _NotifyingServer(uvicorn.Server):
         self._ready.set()
 
 
-class AppServer:
+class AppServer(Service):
+    """In a thread of this process, so a test can reach into the app it serves."""
+
     def __init__(self, app: ASGIApp, *, port: int | None = None) -> None:
         self.port = port or free_port()
         self._ready = threading.Event()
@@ -45,25 +54,47 @@ class AppServer:
 
     def start(self) -> None:
         self._thread.start()
-        if not self._ready.wait(timeout=30):
-            self._server.should_exit = True
-            raise RuntimeError("the app did not start listening within 30 s")
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        # Waits on uvicorn's signal; a thread that ended (a port taken) ends the wait.
+        while not self._ready.wait(timeout=0.05):
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the app on port {self.port} stopped during start-up")
+            if time.monotonic() > deadline:
+                self._server.should_exit = True
+                raise RuntimeError(f"the app did not start listening within {_START_TIMEOUT_S} s")
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=30)
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
+class ApiProcess(ServerProcess):
+    """`graphql-api serve` in its own process, as deployed; ready once /healthz answers."""
+
+    name = "graphql-api serve"
+
+    def __init__(
+        self, *, env: dict[str, str], log_path: Path | None, port: int | None = None
     ) -> None:
-        self.stop()
+        super().__init__(log_path=log_path, env=env)
+        self.port = port or free_port()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "graphql_api", "serve", "--port", str(self.port)]
+
+    def probe(self) -> bool:
+        return answers_http(f"{self.base_url}/healthz", timeout_s=1.0)
+
+
+@functools.cache
+def _shared_ssl_context() -> ssl.SSLContext:
+    # The clients speak plain HTTP to loopback, yet httpx builds a TLS context (CA
+    # bundle and all, about 25 ms) for each client unless given one: they share one.
+    return ssl.create_default_context()
 
 
 class GraphQLClient:
@@ -71,7 +102,7 @@ class GraphQLClient:
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.http = httpx.Client(base_url=base_url, timeout=30, verify=_shared_ssl_context())
 
     def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.http.post("/graphql", json={"query": query, "variables": variables or {}})

@@ -23,11 +23,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-
+from devstack.app_server import ApiProcess
 from devstack.mariadb import MariaDBServer, ensure_mariadb_installed
 from devstack.moto_server import MotoServer
-from devstack.ports import free_port
 
 TABLE = "salepoint-dev"
 
@@ -58,22 +56,13 @@ def _run(args: Sequence[str], env: dict[str, str]) -> None:
     )
 
 
-def _wait_for_api(url: str, api: subprocess.Popen[bytes]) -> None:
-    """Polls /healthz until it answers; the API process dying ends the wait at once."""
-    while api.poll() is None:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            threading.Event().wait(0.1)
-    raise RuntimeError("the API exited during start-up")
-
-
 def _control(mariadb: MariaDBServer, stop: threading.Event) -> None:
     actions = {
-        "mysql stop": mariadb.stop, "mysql start": mariadb.start,
-        "mysql stall": mariadb.pause, "mysql resume": mariadb.resume,
-    }  # fmt: skip
+        "mysql stop": mariadb.stop,
+        "mysql start": mariadb.start,
+        "mysql stall": mariadb.pause,
+        "mysql resume": mariadb.resume,
+    }
     for line in sys.stdin:
         command = line.strip().lower()
         if command == "quit":
@@ -87,6 +76,22 @@ def _control(mariadb: MariaDBServer, stop: threading.Event) -> None:
     stop.set()
 
 
+def _print_ready(
+    api: ApiProcess, mariadb: MariaDBServer, moto: MotoServer, env: dict[str, str]
+) -> None:
+    login = f"-h {mariadb.host} -P {mariadb.port} -u {mariadb.user} -p{mariadb.password}"
+    print(f"\nGraphQL and GraphiQL: {api.base_url}/graphql", flush=True)
+    print(f"MariaDB: mysql {login} {mariadb.database}", flush=True)
+    print(f"DynamoDB (moto): {moto.endpoint_url} table {TABLE}", flush=True)
+    for name, value in sorted(env.items()):
+        shown = "(see MariaDB above)" if name == "RDS_PASSWORD" else value
+        print(f"  {name}={shown}", flush=True)
+    print(
+        "ready: type 'mysql stop' to watch reads fall back to DynamoDB, Ctrl-C to end",
+        flush=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="the API's port")
@@ -97,8 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     mariadb = MariaDBServer(base_dir=base / "mariadb")
-    moto = MotoServer(log_path=base / "moto.log", port=free_port())
-    api: subprocess.Popen[bytes] | None = None
+    moto = MotoServer(log_path=base / "moto.log")
     try:
         mariadb.start()
         moto.start()
@@ -106,27 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _run(["db", "init", "--seed"], env)
         _run(["dynamodb", "create-table"], env)
         _run(["migrate", "mysql-to-dynamodb", "--rejects", str(base / "rejects.jsonl")], env)
-        url = f"http://127.0.0.1:{args.port}"
-        api = subprocess.Popen(
-            [sys.executable, "-m", "graphql_api", "serve", "--port", str(args.port)],
-            env={**os.environ, **env},
-        )
-        _wait_for_api(url, api)
-        print(f"\nGraphQL and GraphiQL: {url}/graphql", flush=True)
-        print(f"MariaDB: mysql -h {mariadb.host} -P {mariadb.port} -u {mariadb.user}"
-              f" -p{mariadb.password} {mariadb.database}", flush=True)  # fmt: skip
-        print(f"DynamoDB (moto): {moto.endpoint_url} table {TABLE}", flush=True)
-        for name, value in sorted(env.items()):
-            shown = "(see MariaDB above)" if name == "RDS_PASSWORD" else value
-            print(f"  {name}={shown}", flush=True)
-        print("ready: type 'mysql stop' to watch reads fall back to DynamoDB, Ctrl-C to end",
-              flush=True)  # fmt: skip
-        threading.Thread(target=_control, args=(mariadb, stop), daemon=True).start()
-        stop.wait()
+        # No log file: the API's log lines (the fallbacks among them) go to the terminal.
+        with ApiProcess(env=env, log_path=None, port=args.port) as api:
+            _print_ready(api, mariadb, moto, env)
+            threading.Thread(target=_control, args=(mariadb, stop), daemon=True).start()
+            stop.wait()
     finally:
-        if api is not None:
-            api.terminate()
-            api.wait(timeout=30)
         moto.stop()
         mariadb.stop()
         shutil.rmtree(base, ignore_errors=True)

@@ -9,38 +9,29 @@ Command line::
     python -m devstack.mariadb --ensure
         exit 0 when mariadbd is installed; as root, install Debian's
         ``mariadb-server`` package first when it is missing.
-    python -m devstack.mariadb --serve [--port N] [--base-dir DIR] [--database NAME]
-        start a server, print one JSON line with host/port/user/password/database,
-        run until SIGINT or SIGTERM, then shut the server down cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
-import ctypes
 import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final
 
 # types-PyMySQL supplies stubs when installed; the ignore keeps mypy quiet when it is
 # not, and "unused-ignore" keeps it quiet when it is.
 import pymysql  # type: ignore[import-untyped, unused-ignore]
 import pymysql.err  # type: ignore[import-untyped, unused-ignore]
 
-from .ports import free_port
+from devstack.ports import free_port
+from devstack.process import ServerProcess, ServerProcessError, log_tail
 
 if TYPE_CHECKING:
     from pymysql.connections import Connection  # type: ignore[import-untyped, unused-ignore]
@@ -64,17 +55,14 @@ DEBIAN_PACKAGE: Final = "mariadb-server"
 _SEARCH_DIRS: Final = ("/usr/sbin", "/usr/libexec", "/usr/local/sbin", "/usr/local/bin", "/usr/bin")
 # sun_path is 108 bytes on Linux; leave room for the terminating NUL.
 _MAX_SOCKET_PATH: Final = 100
-_POLL_INTERVAL: Final = 0.05
-_LOG_TAIL_LINES: Final = 40
 # MySQL error codes meaning "the server answered but refused these credentials".
 _ACCESS_DENIED: Final = frozenset({1045, 1698})
 # Root accounts that may log in; mariadb-install-db also creates root@<hostname>,
 # which --skip-name-resolve ignores with a warning at every start, so it is dropped.
 _ROOT_HOSTS: Final = ("localhost", "127.0.0.1", "::1")
-_PR_SET_PDEATHSIG: Final = 1
 
 
-class MariaDBError(RuntimeError):
+class MariaDBError(ServerProcessError):
     """The throwaway MariaDB server could not do what was asked."""
 
 
@@ -148,63 +136,11 @@ def ensure_mariadb_installed() -> None:
     find_mariadbd()
 
 
-def _tail(path: Path, offset: int = 0, lines: int = _LOG_TAIL_LINES) -> str:
-    try:
-        with path.open("rb") as log:
-            log.seek(offset)
-            text = log.read().decode("utf-8", errors="replace")
-    except OSError as exc:
-        return f"(could not read {path}: {exc})"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _log_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """Return a preexec_fn that makes the child get SIGKILL when this process dies.
-
-    atexit does not run when Python is killed by a signal; PR_SET_PDEATHSIG makes
-    the kernel kill mariadbd anyway, so a killed test run leaves no server behind.
-    The signal fires when the *thread* that forked exits, so it is only used from
-    the main thread, whose exit is the process's exit.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        # The parent may have died between fork and prctl; then nobody would kill us.
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return preexec
-
-
 def _quote_identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-_live_servers: set[MariaDBServer] = set()
-
-
-@atexit.register
-def _kill_leftover_servers() -> None:
-    # Safety net for sessions that forget stop(): never leave a mariadbd behind.
-    for server in list(_live_servers):
-        with contextlib.suppress(Exception):
-            server.kill()
-
-
-class MariaDBServer:
+class MariaDBServer(ServerProcess):
     """A private mariadbd on 127.0.0.1 with its data under ``base_dir``.
 
     ``start()`` initialises the data directory on first use, starts mariadbd, waits
@@ -214,6 +150,9 @@ class MariaDBServer:
     ``base_dir/credentials.json`` so a new instance on the same ``base_dir`` can log in.
     """
 
+    name = "mariadbd"
+    error = MariaDBError
+    startup_error = MariaDBStartupError
     host: Final = "127.0.0.1"
     user: Final = "root"
 
@@ -223,23 +162,26 @@ class MariaDBServer:
         base_dir: Path,
         port: int | None = None,
         database: str = DEFAULT_DATABASE,
-        startup_timeout: float = 60.0,
-        shutdown_timeout: float = 60.0,
+        startup_timeout_s: float = 60.0,
+        shutdown_timeout_s: float = 60.0,
     ) -> None:
         self._base_dir = Path(base_dir).resolve()
+        self._log_file = self._base_dir / "mariadbd.log"
+        super().__init__(
+            log_path=self._log_file,
+            startup_timeout_s=startup_timeout_s,
+            shutdown_timeout_s=shutdown_timeout_s,
+        )
         # An auto-picked port can be lost to another process before mariadbd binds
         # it; only then may start() move to another port.
         self._port_was_picked = port is None
         self._port = free_port() if port is None else port
         self._database = database
-        self._startup_timeout = startup_timeout
-        self._shutdown_timeout = shutdown_timeout
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._paused = False
         self._socket_dir: Path | None = None
         self._password = self._load_password() or secrets.token_urlsafe(24)
-
-    # --- properties -------------------------------------------------------------
+        self._mariadbd = ""
+        # Set by start(): a fresh data dir has an empty root password until bootstrapped.
+        self._fresh = False
 
     @property
     def port(self) -> int:
@@ -254,16 +196,8 @@ class MariaDBServer:
         return self._database
 
     @property
-    def base_dir(self) -> Path:
-        return self._base_dir
-
-    @property
     def data_dir(self) -> Path:
         return self._base_dir / "data"
-
-    @property
-    def log_path(self) -> Path:
-        return self._base_dir / "mariadbd.log"
 
     @property
     def socket_path(self) -> Path:
@@ -276,39 +210,19 @@ class MariaDBServer:
             self._socket_dir = Path(tempfile.mkdtemp(prefix="mdb-"))
         return self._socket_dir / "mariadbd.sock"
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self.running and self._proc is not None else None
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def info(self) -> dict[str, str | int]:
-        """Connection details, as printed by ``--serve``."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "user": self.user,
-            "password": self.password,
-            "database": self.database,
-        }
-
-    # --- lifecycle --------------------------------------------------------------
-
     def start(self) -> None:
         """Start mariadbd and return once it accepts logins and ``database`` exists."""
         if self.running:
             raise MariaDBError(f"mariadbd is already running (pid {self.pid})")
-        mariadbd, install_db = _find_binaries()
+        self._mariadbd, install_db = _find_binaries()
         self._base_dir.mkdir(parents=True, exist_ok=True)
         (self._base_dir / "tmp").mkdir(exist_ok=True)
         if not self._credentials_path.exists():
             # A data dir without credentials is from a start that never finished
             # bootstrapping; its password state is unknown, so start afresh.
             shutil.rmtree(self.data_dir, ignore_errors=True)
-        fresh = not self.data_dir.exists()
-        if fresh:
+        self._fresh = not self.data_dir.exists()
+        if self._fresh:
             self._install_db(install_db)
         # Persist the password before setting it so a crash in between cannot
         # leave a server whose password nobody knows (readiness tries both).
@@ -316,110 +230,35 @@ class MariaDBServer:
 
         attempts = 3 if self._port_was_picked else 1
         for attempt in range(attempts):
-            log_offset = _log_size(self.log_path)
-            self._spawn(mariadbd)
+            self.launch()
             try:
-                connection = self._wait_until_ready(log_offset, fresh=fresh)
+                connection = self.wait_for(self._login)
             except MariaDBStartupError:
-                lost_port = "already in use" in _tail(self.log_path, log_offset).lower()
-                self._reap_after_failure()
+                lost_port = "already in use" in self.log_tail(lines=10_000).lower()
+                self.kill()
                 if lost_port and attempt + 1 < attempts:
                     self._port = free_port()
                     continue
                 raise
             except BaseException:
-                self._reap_after_failure()
+                self.kill()
                 raise
             try:
                 with connection:
                     self._bootstrap(connection)
             except BaseException:
-                self._reap_after_failure()
+                self.kill()
                 raise
             # Only a port that has served once is pinned: restarts must reuse it.
             self._port_was_picked = False
             return
 
-    def stop(self) -> None:
-        """Shut mariadbd down cleanly and wait for it to exit. A no-op if not running."""
-        proc = self._proc
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            if self._paused:
-                # A stopped process only acts on SIGTERM once continued.
-                proc.send_signal(signal.SIGCONT)
-            try:
-                proc.wait(timeout=self._shutdown_timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                self._forget_process()
-                raise MariaDBError(
-                    f"mariadbd did not shut down within {self._shutdown_timeout} s and was "
-                    f"killed; log tail:\n{_tail(self.log_path)}"
-                ) from None
-        self._forget_process()
-
-    def kill(self) -> None:
-        """SIGKILL mariadbd, as a crash would. The data dir is kept for ``start()``."""
-        proc = self._proc
-        if proc is None:
-            return
-        if proc.poll() is None:
-            # SIGKILL also ends a SIGSTOPped process; no SIGCONT needed.
-            proc.kill()
-        proc.wait()
-        self._forget_process()
-
-    def pause(self) -> None:
-        """SIGSTOP mariadbd: it keeps its sockets but answers nothing until resumed.
-
-        Returns once the kernel reports the whole process stopped.
-        """
-        proc = self._require_running()
-        if self._paused:
-            return
-        proc.send_signal(signal.SIGSTOP)
-        # The stop is asynchronous; WUNTRACED reports it without reaping the child.
-        _, status = os.waitpid(proc.pid, os.WUNTRACED)
-        if not os.WIFSTOPPED(status):
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            self._forget_process()
-            raise MariaDBError(
-                f"mariadbd exited while being paused; log tail:\n{_tail(self.log_path)}"
-            )
-        self._paused = True
-
-    def resume(self) -> None:
-        """SIGCONT a paused mariadbd."""
-        proc = self._require_running()
-        # SIGCONT resumes the process as it is sent, so there is nothing to wait for.
-        proc.send_signal(signal.SIGCONT)
-        self._paused = False
-
-    def wait(self, timeout: float | None = None) -> int:
-        """Block until mariadbd exits (e.g. it crashed) and return its exit code."""
-        if self._proc is None:
-            raise MariaDBError("mariadbd has not been started")
-        return self._proc.wait(timeout=timeout)
+    def command(self) -> list[str]:
+        return self._server_command(self._mariadbd)
 
     def connect(self) -> Connection[Cursor]:
         """A new autocommit pymysql connection to ``database`` over TCP."""
         return self._connect(self._password, database=self._database)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "paused" if self._paused else "running" if self.running else "stopped"
@@ -474,7 +313,7 @@ class MariaDBServer:
             *self._user_args(),
             *self._sizing_args(),
         ]
-        with self.log_path.open("ab") as log:
+        with self._log_file.open("ab") as log:
             log.write(f"--- {' '.join(command)}\n".encode())
             log.flush()
             result = subprocess.run(
@@ -484,7 +323,7 @@ class MariaDBServer:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             raise MariaDBStartupError(
                 f"mariadb-install-db failed with exit code {result.returncode}; "
-                f"log tail ({self.log_path}):\n{_tail(self.log_path)}"
+                f"log tail ({self._log_file}):\n{log_tail(self._log_file)}"
             )
 
     def _server_command(self, mariadbd: str) -> list[str]:
@@ -511,27 +350,6 @@ class MariaDBServer:
             "--max-connections=500",
         ]
 
-    def _spawn(self, mariadbd: str) -> None:
-        command = self._server_command(mariadbd)
-        with self.log_path.open("ab") as log:
-            log.write(f"--- {' '.join(command)}\n".encode())
-            log.flush()
-            # Without --log-error mariadbd logs to stderr, which also catches
-            # messages printed before it would have opened a log file.
-            self._proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                # Own session: a terminal's Ctrl-C reaches only us, and we stop the
-                # server in order instead of it dying half-way through.
-                start_new_session=True,
-                # Only calls prctl between fork and exec, which is safe with threads.
-                preexec_fn=_die_with_parent(),
-            )
-        self._paused = False
-        _live_servers.add(self)
-
     def _connect(
         self, password: str, *, database: str | None = None, timeout: float | None = None
     ) -> Connection[Cursor]:
@@ -551,43 +369,26 @@ class MariaDBServer:
         )
         return connection
 
-    def _wait_until_ready(self, log_offset: int, *, fresh: bool) -> Connection[Cursor]:
-        """Poll with real logins until one succeeds; return that connection."""
-        proc = self._require_started()
-        deadline = time.monotonic() + self._startup_timeout
-        # A fresh data dir has an empty root password until _bootstrap sets ours.
-        # Both are always tried, in case an earlier bootstrap died half-way; the
-        # likely one goes first so the server does not log a failed login.
-        passwords = ["", self._password] if fresh else [self._password, ""]
-        last_error: Exception | None = None
-        while True:
-            if proc.poll() is not None:
-                raise MariaDBStartupError(
-                    f"mariadbd exited with code {proc.returncode} during start-up; "
-                    f"log tail ({self.log_path}):\n{_tail(self.log_path, log_offset)}"
-                )
-            denied = 0
-            for password in passwords:
-                try:
-                    return self._connect(password, timeout=2.0)
-                except pymysql.err.OperationalError as exc:
-                    last_error = exc
-                    if exc.args and exc.args[0] in _ACCESS_DENIED:
-                        denied += 1
-                        continue
-                    break  # not listening yet; no point trying another password
-            if denied == len(passwords):
-                raise MariaDBStartupError(
-                    f"mariadbd on port {self._port} refused root with the known "
-                    f"passwords: {last_error}; is another server on that port?"
-                )
-            if time.monotonic() >= deadline:
-                raise MariaDBStartupError(
-                    f"mariadbd did not accept connections on {self.host}:{self._port} "
-                    f"within {self._startup_timeout} s (last error: {last_error}); "
-                    f"log tail ({self.log_path}):\n{_tail(self.log_path, log_offset)}"
-                )
-            time.sleep(_POLL_INTERVAL)  # readiness poll interval
+    def _login(self) -> Connection[Cursor] | None:
+        """A root login, or None while mariadbd does not listen yet.
+
+        A fresh data dir has an empty root password until _bootstrap sets ours.
+        Both are always tried, in case an earlier bootstrap died half-way; the
+        likely one goes first so the server does not log a failed login.
+        """
+        passwords = ["", self._password] if self._fresh else [self._password, ""]
+        denied: list[Exception] = []
+        for password in passwords:
+            try:
+                return self._connect(password, timeout=2.0)
+            except pymysql.err.OperationalError as exc:
+                if not (exc.args and exc.args[0] in _ACCESS_DENIED):
+                    return None  # not listening yet; no point trying another password
+                denied.append(exc)
+        raise MariaDBStartupError(
+            f"mariadbd on port {self._port} refused root with the known "
+            f"passwords: {denied[-1]}; is another server on that port?"
+        )
 
     def _bootstrap(self, connection: Connection[Cursor]) -> None:
         """Set our root password, drop other root accounts, create the database.
@@ -614,130 +415,38 @@ class MariaDBServer:
                 "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
             )
 
-    def _require_started(self) -> subprocess.Popen[bytes]:
-        if self._proc is None:
-            raise MariaDBError("mariadbd has not been started")
-        return self._proc
-
-    def _require_running(self) -> subprocess.Popen[bytes]:
-        proc = self._require_started()
-        if proc.poll() is not None:
-            raise MariaDBError(f"mariadbd is not running (exit code {proc.returncode})")
-        return proc
-
-    def _reap_after_failure(self) -> None:
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-        if proc is not None:
-            proc.wait()
-        self._forget_process()
-
     def _forget_process(self) -> None:
-        self._proc = None
-        self._paused = False
-        _live_servers.discard(self)
+        super()._forget_process()
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
 
 
-# --- command line -----------------------------------------------------------------
-
-
-def _serve(*, port: int | None, base_dir: Path | None, database: str) -> int:
-    stop_requested = threading.Event()
-    signalled: list[int] = []
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        signalled.append(signum)
-        stop_requested.set()
-
-    # Installed before start() so a signal during start-up still ends in a clean stop.
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    own_dir = base_dir is None
-    directory = Path(tempfile.mkdtemp(prefix="mariadb-")) if base_dir is None else base_dir
-    server = MariaDBServer(base_dir=directory, port=port, database=database)
-    try:
-        server.start()
-        if stop_requested.is_set():
-            server.stop()
-            return 0
-        print(json.dumps(server.info()), flush=True)
-
-        def watch() -> None:
-            # Wake the main thread if mariadbd dies on its own.
-            with contextlib.suppress(MariaDBError):
-                server.wait()
-            stop_requested.set()
-
-        threading.Thread(target=watch, name="mariadbd-watch", daemon=True).start()
-        stop_requested.wait()
-        if not signalled:
-            print(
-                f"mariadbd exited unexpectedly; log tail ({server.log_path}):\n"
-                f"{_tail(server.log_path)}",
-                file=sys.stderr,
-            )
-            server.kill()  # only reaps and forgets it
-            return 1
-        server.stop()
-        return 0
-    except MariaDBError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    finally:
-        server.kill()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if own_dir:
-            shutil.rmtree(directory, ignore_errors=True)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devstack.mariadb",
-        description="Check for, install, or run a throwaway MariaDB server.",
+        description="Check for (and as root install) the MariaDB server the tests start.",
     )
     parser.add_argument(
         "--ensure",
         action="store_true",
+        required=True,
         help=f"check mariadbd is installed; as root, apt-get install {DEBIAN_PACKAGE} if not",
     )
-    parser.add_argument(
-        "--serve",
-        action="store_true",
-        help="start a server, print its connection details as JSON, run until SIGINT/SIGTERM",
-    )
-    parser.add_argument("--port", type=int, default=None, help="TCP port (default: a free one)")
-    parser.add_argument(
-        "--base-dir",
-        type=Path,
-        default=None,
-        help="directory for data, socket and log; kept afterwards (default: a temporary one)",
-    )
-    parser.add_argument("--database", default=DEFAULT_DATABASE, help="database to create")
-    args = parser.parse_args(argv)
-    if not (args.ensure or args.serve):
-        parser.error("nothing to do: pass --ensure and/or --serve")
-
-    if args.ensure:
-        try:
-            ensure_mariadb_installed()
-        except MariaDBMissingError as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        except subprocess.CalledProcessError as exc:
-            print(
-                f"installing {DEBIAN_PACKAGE} failed: {exc}; "
-                f"install the Debian package {DEBIAN_PACKAGE!r} by hand",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"mariadbd: {find_mariadbd()}", file=sys.stderr)
-
-    if args.serve:
-        return _serve(port=args.port, base_dir=args.base_dir, database=args.database)
+    parser.parse_args(argv)
+    try:
+        ensure_mariadb_installed()
+    except MariaDBMissingError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        print(
+            f"installing {DEBIAN_PACKAGE} failed: {exc}; "
+            f"install the Debian package {DEBIAN_PACKAGE!r} by hand",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"mariadbd: {find_mariadbd()}", file=sys.stderr)
     return 0
 
 

@@ -65,11 +65,12 @@ def test_db_init_without_mysql_says_what_is_missing() -> None:
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        pytest.param({"RDS_ENDPOINT": "db", "RDS_USERNAME": "u", "RDS_PORT": "x"}, "RDS_PORT",
-                     id="bad-port"),
+        pytest.param(
+            {"RDS_ENDPOINT": "db", "RDS_USERNAME": "u", "RDS_PORT": "x"}, "RDS_PORT", id="bad-port"
+        ),
         pytest.param({"STUDENT_MODE": "perhaps"}, "STUDENT_MODE", id="bad-flag"),
     ],
-)  # fmt: skip
+)
 def test_serve_refuses_to_start_on_a_malformed_setting(env: dict[str, str], variable: str) -> None:
     result = graphql_api("serve", "--port", str(free_port()), env=env)
     assert result.returncode != 0

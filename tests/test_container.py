@@ -127,8 +127,13 @@ def test_graphiql_is_built_from_its_lock_file_and_served_from_where_the_image_pu
     # The bundle `make test` built, where the image keeps it, found through the variable.
     bundle = tmp_path / Path(in_image).relative_to("/")
     shutil.copytree(repo_root / "graphiql" / "dist", bundle)
-    env = {**_env(runtime), **auth_env(), "GRAPHQL_API_STORES": "memory",
-           "GRAPHQL_API_GRAPHIQL": "true", "GRAPHQL_API_GRAPHIQL_DIR": str(bundle)}  # fmt: skip
+    env = {
+        **_env(runtime),
+        **auth_env(),
+        "GRAPHQL_API_STORES": "memory",
+        "GRAPHQL_API_GRAPHIQL": "true",
+        "GRAPHQL_API_GRAPHIQL_DIR": str(bundle),
+    }
     with serve(env) as app, httpx.Client(base_url=app.base_url) as http:
         page = http.get("/graphql", headers={"Accept": "text/html"})
         script = http.get("/graphql/assets/graphiql.js")

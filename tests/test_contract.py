@@ -25,24 +25,63 @@ OPERATIONS = sorted((ROOT / "tests" / "operations").glob("*.graphql"))
 
 # Names the issue makes binding: type -> fields (arguments checked below).
 BINDING_FIELDS = {
-    "SalesRep": {"id", "firstName", "lastName", "fullName", "email", "phone", "region", "active",
-                 "customers", "source"},
-    "Customer": {"id", "name", "contactPerson", "email", "phone", "address", "city", "state",
-                 "zipCode", "country", "status", "salesRep", "history", "version", "createdAt",
-                 "updatedAt", "source"},
-    "CustomerEvent": {"kind", "at", "actor", "note", "fromSalesRep", "toSalesRep", "fromStatus",
-                      "toStatus"},
+    "SalesRep": {
+        "id",
+        "firstName",
+        "lastName",
+        "fullName",
+        "email",
+        "phone",
+        "region",
+        "active",
+        "customers",
+        "source",
+    },
+    "Customer": {
+        "id",
+        "name",
+        "contactPerson",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "zipCode",
+        "country",
+        "status",
+        "salesRep",
+        "history",
+        "version",
+        "createdAt",
+        "updatedAt",
+        "source",
+    },
+    "CustomerEvent": {
+        "kind",
+        "at",
+        "actor",
+        "note",
+        "fromSalesRep",
+        "toSalesRep",
+        "fromStatus",
+        "toStatus",
+    },
     "PageInfo": {"hasNextPage", "endCursor"},
     "CustomerConnection": {"edges", "nodes", "pageInfo", "totalCount"},
     "SalesRepConnection": {"edges", "nodes", "pageInfo", "totalCount"},
     "Query": {"customer", "customers", "salesRep", "salesReps"},
-    "Mutation": {"assignCustomer", "unassignCustomer", "updateCustomerStatus", "createCustomer",
-                 "updateCustomer"},
+    "Mutation": {
+        "assignCustomer",
+        "unassignCustomer",
+        "updateCustomerStatus",
+        "createCustomer",
+        "updateCustomer",
+    },
     "NotFoundError": {"code", "message", "id"},
     "ValidationError": {"code", "message", "field"},
     "VersionConflictError": {"code", "message", "currentVersion"},
     "AlreadyExistsError": {"code", "message", "id"},
-}  # fmt: skip
+}
 BINDING_ENUMS = {
     "DataSource": {"MYSQL", "DYNAMODB", "MEMORY"},
     "CustomerStatus": {"PROSPECT", "ACTIVE", "INACTIVE", "CHURNED"},
@@ -82,9 +121,12 @@ def test_contract_keeps_the_binding_names() -> None:
     union = schema.get_type("CustomerResult")
     assert isinstance(union, GraphQLUnionType)
     assert {t.name for t in union.types} == {
-        "Customer", "NotFoundError", "ValidationError", "VersionConflictError",
+        "Customer",
+        "NotFoundError",
+        "ValidationError",
+        "VersionConflictError",
         "AlreadyExistsError",
-    }  # fmt: skip
+    }
 
 
 def test_there_are_client_operations_to_check() -> None:

@@ -49,9 +49,13 @@ def test_assign_moves_customer_bumps_version_and_records_event(api: Api) -> None
     result = mutate(
         api,
         "assignCustomer",
-        {"customerId": "C-00001", "salesRepId": "SR-007", "expectedVersion": before["version"],
-         "note": "territory change"},
-    )  # fmt: skip
+        {
+            "customerId": "C-00001",
+            "salesRepId": "SR-007",
+            "expectedVersion": before["version"],
+            "note": "territory change",
+        },
+    )
     assert result["__typename"] == "Customer"
     assert result["salesRep"] == {"id": "SR-007"}
     assert result["version"] == before["version"] + 1
@@ -60,9 +64,14 @@ def test_assign_moves_customer_bumps_version_and_records_event(api: Api) -> None
     assert after is not None
     assert after["version"] == before["version"] + 1
     assert after["history"][0] == {
-        "kind": "ASSIGNED", "actor": None, "note": "territory change", "fromStatus": None,
-        "toStatus": None, "fromSalesRep": before["salesRep"], "toSalesRep": {"id": "SR-007"},
-    }  # fmt: skip
+        "kind": "ASSIGNED",
+        "actor": None,
+        "note": "territory change",
+        "fromStatus": None,
+        "toStatus": None,
+        "fromSalesRep": before["salesRep"],
+        "toSalesRep": {"id": "SR-007"},
+    }
     assert after["history"][1:] == before["history"]
     rep = api.data('{ salesRep(id: "SR-007") { customers(first: 100) { nodes { id } } } }')
     assert {"id": "C-00001"} in rep["salesRep"]["customers"]["nodes"]
@@ -98,17 +107,23 @@ def test_assign_to_the_current_rep_changes_nothing(api: Api) -> None:
 @pytest.mark.parametrize(
     ("input", "expected"),
     [
-        pytest.param({"customerId": "C-99999", "salesRepId": "SR-001"},
-                     {"__typename": "NotFoundError", "code": "NOT_FOUND", "id": "C-99999"},
-                     id="unknown-customer"),
-        pytest.param({"customerId": "C-00003", "salesRepId": "SR-999"},
-                     {"__typename": "NotFoundError", "code": "NOT_FOUND", "id": "SR-999"},
-                     id="unknown-rep"),
-        pytest.param({"customerId": "C-00003", "salesRepId": "SR-010"},
-                     {"__typename": "ValidationError", "code": "VALIDATION",
-                      "field": "salesRepId"}, id="inactive-rep"),
+        pytest.param(
+            {"customerId": "C-99999", "salesRepId": "SR-001"},
+            {"__typename": "NotFoundError", "code": "NOT_FOUND", "id": "C-99999"},
+            id="unknown-customer",
+        ),
+        pytest.param(
+            {"customerId": "C-00003", "salesRepId": "SR-999"},
+            {"__typename": "NotFoundError", "code": "NOT_FOUND", "id": "SR-999"},
+            id="unknown-rep",
+        ),
+        pytest.param(
+            {"customerId": "C-00003", "salesRepId": "SR-010"},
+            {"__typename": "ValidationError", "code": "VALIDATION", "field": "salesRepId"},
+            id="inactive-rep",
+        ),
     ],
-)  # fmt: skip
+)
 def test_assign_failures_are_typed_results(
     api: Api, input: dict[str, Any], expected: dict[str, Any]
 ) -> None:
@@ -158,9 +173,14 @@ def test_create_customer_with_and_without_id(api: Api) -> None:
     named = mutate(
         api,
         "createCustomer",
-        {"id": "NEW-1", "name": "Northwind", "email": "ops@northwind.example",
-         "salesRepId": "SR-001", "status": "ACTIVE"},
-    )  # fmt: skip
+        {
+            "id": "NEW-1",
+            "name": "Northwind",
+            "email": "ops@northwind.example",
+            "salesRepId": "SR-001",
+            "status": "ACTIVE",
+        },
+    )
     assert named["__typename"] == "Customer"
     assert (named["id"], named["version"], named["status"]) == ("NEW-1", 1, "ACTIVE")
     assert named["salesRep"] == {"id": "SR-001"}
@@ -185,9 +205,11 @@ def test_create_with_a_taken_id_is_already_exists(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("rep", "typename"),
-    [pytest.param("SR-010", "ValidationError", id="inactive-rep"),
-     pytest.param("SR-404", "NotFoundError", id="unknown-rep")],
-)  # fmt: skip
+    [
+        pytest.param("SR-010", "ValidationError", id="inactive-rep"),
+        pytest.param("SR-404", "NotFoundError", id="unknown-rep"),
+    ],
+)
 def test_create_with_a_bad_rep_writes_nothing(api: Api, rep: str, typename: str) -> None:
     result = mutate(api, "createCustomer", {"id": "NEW-2", "name": "X", "salesRepId": rep})
     assert result["__typename"] == typename
@@ -232,11 +254,14 @@ INVALID_INPUTS = [
     ("updateCustomer", {"customerId": "C-00008", "expectedVersion": 0}, "expectedVersion"),
     ("updateCustomer", {"customerId": "C" * 21, "name": "A"}, "customerId"),
     ("assignCustomer", {"customerId": "C-00008", "salesRepId": ""}, "salesRepId"),
-    ("assignCustomer", {"customerId": "C-00008", "salesRepId": "SR-001", "note": "n" * 501},
-     "note"),
+    (
+        "assignCustomer",
+        {"customerId": "C-00008", "salesRepId": "SR-001", "note": "n" * 501},
+        "note",
+    ),
     ("unassignCustomer", {"customerId": "C-00008", "expectedVersion": -3}, "expectedVersion"),
     ("updateCustomerStatus", {"customerId": "C-00008;--", "status": "ACTIVE"}, "customerId"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -268,14 +293,20 @@ INJECTIONS = [
 @pytest.mark.parametrize("payload", INJECTIONS, ids=["drop", "delete", "or-true", "wildcards"])
 def test_sql_injection_strings_are_stored_and_returned_verbatim(api: Api, payload: str) -> None:
     texts = {
-        "name": payload, "contactPerson": payload, "address": payload, "city": payload,
-        "state": payload[:50], "country": payload[:50], "zipCode": payload[:20],
-    }  # fmt: skip
+        "name": payload,
+        "contactPerson": payload,
+        "address": payload,
+        "city": payload,
+        "state": payload[:50],
+        "country": payload[:50],
+        "zipCode": payload[:20],
+    }
     created = mutate(api, "createCustomer", {"id": "INJ-1", **texts})
     assert created["__typename"] == "Customer", created
     assert {key: created[key] for key in texts} == texts
-    noted = mutate(api, "assignCustomer", {"customerId": "INJ-1", "salesRepId": "SR-001",
-                                           "note": payload})  # fmt: skip
+    noted = mutate(
+        api, "assignCustomer", {"customerId": "INJ-1", "salesRepId": "SR-001", "note": payload}
+    )
     assert noted["__typename"] == "Customer"
     fetched = api.data(
         'query($q: String) { customer(id: "INJ-1") { name history(first: 1) { note } }'

@@ -83,8 +83,9 @@ def test_two_writers_with_the_same_version_exactly_one_wins(mysql_api: Api) -> N
         # Each writer has its own connection, so the requests really overlap.
         client = GraphQLClient(mysql_api.client.base_url)
         try:
-            variables = {"input": {"customerId": "C-00010", "salesRepId": rep,
-                                   "expectedVersion": version}}  # fmt: skip
+            variables = {
+                "input": {"customerId": "C-00010", "salesRepId": rep, "expectedVersion": version}
+            }
             result: dict[str, Any] = client.data(query, variables)["assignCustomer"]
             return result
         finally:
@@ -172,8 +173,12 @@ def test_memory_and_mysql_serve_identical_data(seeded_mariadb: MariaDBServer) ->
     ],
 )
 def test_unreachable_mysql_is_store_unavailable_not_a_500(operation: str) -> None:
-    env = {"RDS_ENDPOINT": "127.0.0.1", "RDS_PORT": str(free_port()), "RDS_USERNAME": "nobody",
-           "RDS_PASSWORD": "hunter2-secret"}  # fmt: skip
+    env = {
+        "RDS_ENDPOINT": "127.0.0.1",
+        "RDS_PORT": str(free_port()),
+        "RDS_USERNAME": "nobody",
+        "RDS_PASSWORD": "hunter2-secret",
+    }
     with serve(env) as app:
         client = GraphQLClient(app.base_url)
         try:

@@ -25,8 +25,9 @@ def test_rep_book_operation_walks_pages(api: Api) -> None:
     first = run(api, "RepBook", {"id": "SR-001", "first": 10})["salesRep"]
     assert isinstance(first, dict)
     page = first["customers"]
-    second = run(api, "RepBook", {"id": "SR-001", "first": 10,
-                                  "after": page["pageInfo"]["endCursor"]})["salesRep"]  # fmt: skip
+    second = run(
+        api, "RepBook", {"id": "SR-001", "first": 10, "after": page["pageInfo"]["endCursor"]}
+    )["salesRep"]
     assert isinstance(second, dict)
     ids = [e["node"]["id"] for e in page["edges"] + second["customers"]["edges"]]
     assert ids == sorted(set(ids))

@@ -45,10 +45,16 @@ def test_customer_returns_every_field_and_its_rep(api: Api) -> None:
     assert customer["source"] == api.source
     rep = next(r for r in DEMO.sales_reps if r.id == expected.sales_rep_id)
     assert customer["salesRep"] == {
-        "id": rep.id, "firstName": rep.first_name, "lastName": rep.last_name,
-        "fullName": f"{rep.first_name} {rep.last_name}", "email": rep.email, "phone": rep.phone,
-        "region": rep.region, "active": rep.active, "source": api.source,
-    }  # fmt: skip
+        "id": rep.id,
+        "firstName": rep.first_name,
+        "lastName": rep.last_name,
+        "fullName": f"{rep.first_name} {rep.last_name}",
+        "email": rep.email,
+        "phone": rep.phone,
+        "region": rep.region,
+        "active": rep.active,
+        "source": api.source,
+    }
 
 
 def test_unknown_customer_is_null(api: Api) -> None:

@@ -39,37 +39,79 @@ from graphql_api.stores.records import (
 )
 from tests.utils.metrics import scrape, value
 
-REPS, CUSTOMERS = 100, 10_000
-# moto's Scan walks the whole table on every call: large pages keep the suite quick.
-PAGES = ("--page-size", "2500")
+pytestmark = pytest.mark.long_running
+
+# moto's Scan walks the whole table on every call, so a migration costs rows x pages.
+# 1,000 customers in pages of 200 items still give every one of the four segments of
+# each phase several pages (about 500 items a segment), which is what checkpoints,
+# resuming and paging need; more rows would only prove the same thing slower.
+REPS, CUSTOMERS = 20, 1_000
+PAGES = ("--page-size", "200")
 EPOCH = datetime(2023, 5, 1, tzinfo=UTC)
 
 
 def bulk_items() -> list[items.Item]:
-    """100 reps, 10,000 customers, a CREATED event each and an ASSIGNED for most."""
+    """REPS reps and CUSTOMERS customers (most assigned), with a CREATED event each."""
     rows: list[items.Item] = []
     for n in range(REPS):
         at = EPOCH + timedelta(minutes=n)
-        rows.append(items.sales_rep_item(SalesRepRecord(
-            id=f"R{n:04d}", first_name="Rep", last_name=f"Number {n}",
-            email=f"rep{n}@bulk.example", phone=None, region="North", active=True,
-            created_at=at, updated_at=at, source=DataSource.DYNAMODB,
-        )))  # fmt: skip
+        rows.append(
+            items.sales_rep_item(
+                SalesRepRecord(
+                    id=f"R{n:04d}",
+                    first_name="Rep",
+                    last_name=f"Number {n}",
+                    email=f"rep{n}@bulk.example",
+                    phone=None,
+                    region="North",
+                    active=True,
+                    created_at=at,
+                    updated_at=at,
+                    source=DataSource.DYNAMODB,
+                )
+            )
+        )
     for n in range(CUSTOMERS):
         rep = None if n % 9 == 0 else f"R{n % REPS:04d}"
         at = EPOCH + timedelta(hours=1, seconds=n)
-        rows.append(items.event_item(CustomerEventRecord(
-            id=n + 1, customer_id=f"B{n:05d}", kind=CustomerEventKind.CREATED, at=at,
-            actor="import", from_sales_rep_id=None, to_sales_rep_id=rep, from_status=None,
-            to_status=CustomerStatus.ACTIVE, note=None,
-        )))  # fmt: skip
-        rows.append(items.customer_item(CustomerRecord(
-            id=f"B{n:05d}", name=f"Bulk Customer {n}", contact_person=None,
-            email=f"c{n}@bulk.example", phone="+1 555 0100", address=None, city="Austin",
-            state="TX", zip_code=None, country="US", status=CustomerStatus.ACTIVE,
-            sales_rep_id=rep, version=1, created_at=at, updated_at=at,
-            source=DataSource.DYNAMODB,
-        )))  # fmt: skip
+        rows.append(
+            items.event_item(
+                CustomerEventRecord(
+                    id=n + 1,
+                    customer_id=f"B{n:05d}",
+                    kind=CustomerEventKind.CREATED,
+                    at=at,
+                    actor="import",
+                    from_sales_rep_id=None,
+                    to_sales_rep_id=rep,
+                    from_status=None,
+                    to_status=CustomerStatus.ACTIVE,
+                    note=None,
+                )
+            )
+        )
+        rows.append(
+            items.customer_item(
+                CustomerRecord(
+                    id=f"B{n:05d}",
+                    name=f"Bulk Customer {n}",
+                    contact_person=None,
+                    email=f"c{n}@bulk.example",
+                    phone="+1 555 0100",
+                    address=None,
+                    city="Austin",
+                    state="TX",
+                    zip_code=None,
+                    country="US",
+                    status=CustomerStatus.ACTIVE,
+                    sales_rep_id=rep,
+                    version=1,
+                    created_at=at,
+                    updated_at=at,
+                    source=DataSource.DYNAMODB,
+                )
+            )
+        )
     return rows
 
 
@@ -203,16 +245,18 @@ def test_verify_reports_each_difference(
     connection = mariadb.connect()
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {database}.customers SET city = 'Elsewhere'"
-                           " WHERE customer_id = 'B00007'")  # fmt: skip
+            cursor.execute(
+                f"UPDATE {database}.customers SET city = 'Elsewhere' WHERE customer_id = 'B00007'"
+            )
         check = graphql_api("verify", *PAGES, env=migrated.env, cwd=tmp_path)
         assert check.returncode != 0
         assert "DIFFERENT customers B00007: fields differ: city" in check.stdout
         assert "1 differences" in check.stdout
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {database}.customers SET city = 'Austin'"
-                           " WHERE customer_id = 'B00007'")  # fmt: skip
+            cursor.execute(
+                f"UPDATE {database}.customers SET city = 'Austin' WHERE customer_id = 'B00007'"
+            )
         connection.close()
 
 
@@ -224,8 +268,28 @@ def test_dry_run_reports_and_writes_nothing(
     assert result.returncode == 0, result.stderr
     assert f"customers: inserted {CUSTOMERS}" in result.stdout
     assert snapshot(mariadb, env["RDS_DATABASE"]) == {
-        "sales_reps": [], "customers": [], "customer_events": []
-    }  # fmt: skip
+        "sales_reps": [],
+        "customers": [],
+        "customer_events": [],
+    }
+
+
+# The customer the migration writes last: its segment reaches it on its last page.
+HELD_CUSTOMER = f"B{CUSTOMERS - 1:05d}"
+
+
+def _killable(process: subprocess.Popen[bytes], mariadb: MariaDBServer, database: str) -> bool:
+    """Three customer segments done, the fourth part way: its earlier pages
+    committed, the page with the held row unable to. The state to kill it in."""
+    assert process.poll() is None, "the migration ended before it could be killed"
+    return (
+        count(
+            mariadb,
+            "SELECT COALESCE(SUM(done) = 3 AND SUM(NOT done AND position IS NOT NULL) = 1, 0)"
+            f" FROM {database}.migration_checkpoints WHERE phase = 'customers'",
+        )
+        == 1
+    )
 
 
 def test_killed_migration_resumes_to_the_same_content(
@@ -233,36 +297,43 @@ def test_killed_migration_resumes_to_the_same_content(
 ) -> None:
     env = {**new_database(mariadb), **bulk_table}
     database = env["RDS_DATABASE"]
-    process = subprocess.Popen(
-        # Smaller pages than elsewhere, so there is a "midway" to kill it at.
-        [
-            sys.executable,
-            "-m",
-            "graphql_api",
-            "migrate",
-            "dynamodb-to-mysql",
-            "--page-size",
-            "1000",
-        ],
-        env={"PATH": os.environ["PATH"], **env},
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # The test holds one customer's row in an open transaction, so the page that
+    # upserts it (rows and checkpoint, one transaction) waits: the kill lands
+    # inside that page, after the reps and the segment's earlier pages committed,
+    # however fast or slow the machine is.
+    holder = mariadb.connect()
     try:
-        # Kill it once it is inside the customers phase: reps done, customers half way.
-        wait_for(
-            lambda: count(mariadb, f"SELECT COUNT(*) FROM {database}.customers") > 1000,
-            timeout_s=300,
-            what="the migration to reach the customers",
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                f"INSERT INTO {database}.customers (customer_id, name, created_at, updated_at)"
+                " VALUES (%s, 'held by the test', NOW(6), NOW(6))",
+                [HELD_CUSTOMER],
+            )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graphql_api", "migrate", "dynamodb-to-mysql", *PAGES],
+            env={"PATH": os.environ["PATH"], **env},
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        process.send_signal(signal.SIGKILL)
+        try:
+            wait_for(
+                lambda: _killable(process, mariadb, database),
+                timeout_s=300,
+                what="three customer segments done and the fourth held part way",
+            )
+        finally:
+            # The kill under test (it also ends the migration if the wait failed).
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=60)
     finally:
-        process.wait(timeout=60)
+        with holder.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        holder.close()
     assert count(mariadb, f"SELECT COUNT(*) FROM {database}.customers") < CUSTOMERS
-    assert count(mariadb, f"SELECT COUNT(*) FROM {database}.migration_checkpoints") > 0
     resumed = graphql_api(
-        "migrate", "dynamodb-to-mysql", "--page-size", "200", env=env, cwd=tmp_path
+        "migrate", "dynamodb-to-mysql", "--page-size", "150", env=env, cwd=tmp_path
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed from saved checkpoints" in resumed.stdout
@@ -288,16 +359,35 @@ def _planted() -> tuple[list[items.Item], dict[str, str]]:
     """Good rows plus one bad item per rule; returns the rows and key -> expected reason."""
     at = EPOCH
     rep = SalesRepRecord(
-        id="GOOD-REP", first_name="Gail", last_name="Good", email="gail@good.example",
-        phone=None, region=None, active=True, created_at=at, updated_at=at,
+        id="GOOD-REP",
+        first_name="Gail",
+        last_name="Good",
+        email="gail@good.example",
+        phone=None,
+        region=None,
+        active=True,
+        created_at=at,
+        updated_at=at,
         source=DataSource.DYNAMODB,
-    )  # fmt: skip
+    )
     good = CustomerRecord(
-        id="GOOD-1", name="Good Co", contact_person=None, email="ok@good.example", phone=None,
-        address=None, city=None, state=None, zip_code=None, country=None,
-        status=CustomerStatus.ACTIVE, sales_rep_id="GOOD-REP", version=1, created_at=at,
-        updated_at=at, source=DataSource.DYNAMODB,
-    )  # fmt: skip
+        id="GOOD-1",
+        name="Good Co",
+        contact_person=None,
+        email="ok@good.example",
+        phone=None,
+        address=None,
+        city=None,
+        state=None,
+        zip_code=None,
+        country=None,
+        status=CustomerStatus.ACTIVE,
+        sales_rep_id="GOOD-REP",
+        version=1,
+        created_at=at,
+        updated_at=at,
+        source=DataSource.DYNAMODB,
+    )
     rows = [items.sales_rep_item(rep), items.customer_item(good)]
     expected: dict[str, str] = {}
 
@@ -310,17 +400,44 @@ def _planted() -> tuple[list[items.Item], dict[str, str]]:
     plant(missing_name, "missing required attribute 'name'")
     plant(items.customer_item(_replace(good, id="BAD-LONG", name="N" * 201)), "limit is 200")
     plant(items.customer_item(_replace(good, id="BAD-EMAIL", email="nope")), "not a valid email")
-    plant(items.customer_item(_replace(good, id="BAD-REP", sales_rep_id="GHOST")),
-          "sales rep 'GHOST' does not exist")  # fmt: skip
-    plant(items.sales_rep_item(SalesRepRecord(
-        id="LONG-REP", first_name="F" * 51, last_name="L", email="l@x.example", phone=None,
-        region=None, active=True, created_at=at, updated_at=at, source=DataSource.DYNAMODB,
-    )), "limit is 50")  # fmt: skip
-    plant(items.event_item(CustomerEventRecord(
-        id=77, customer_id="NOBODY", kind=CustomerEventKind.CREATED, at=at, actor=None,
-        from_sales_rep_id=None, to_sales_rep_id=None, from_status=None, to_status=None,
-        note=None,
-    )), "customer 'NOBODY' does not exist")  # fmt: skip
+    plant(
+        items.customer_item(_replace(good, id="BAD-REP", sales_rep_id="GHOST")),
+        "sales rep 'GHOST' does not exist",
+    )
+    plant(
+        items.sales_rep_item(
+            SalesRepRecord(
+                id="LONG-REP",
+                first_name="F" * 51,
+                last_name="L",
+                email="l@x.example",
+                phone=None,
+                region=None,
+                active=True,
+                created_at=at,
+                updated_at=at,
+                source=DataSource.DYNAMODB,
+            )
+        ),
+        "limit is 50",
+    )
+    plant(
+        items.event_item(
+            CustomerEventRecord(
+                id=77,
+                customer_id="NOBODY",
+                kind=CustomerEventKind.CREATED,
+                at=at,
+                actor=None,
+                from_sales_rep_id=None,
+                to_sales_rep_id=None,
+                from_status=None,
+                to_status=None,
+                note=None,
+            )
+        ),
+        "customer 'NOBODY' does not exist",
+    )
     return rows, expected
 
 
@@ -369,16 +486,18 @@ def _random_mutation(rng: random.Random, created: list[str]) -> tuple[str, dict[
         return "updateCustomer", {"customerId": customer, "city": f"City {rng.randint(1, 99)}"}
     new_id = f"STORM-{len(created):04d}"
     created.append(new_id)
-    return "createCustomer", {"id": new_id, "name": f"Storm {new_id}",
-                              "salesRepId": rng.choice(active_reps)}  # fmt: skip
+    return "createCustomer", {
+        "id": new_id,
+        "name": f"Storm {new_id}",
+        "salesRepId": rng.choice(active_reps),
+    }
 
 
 @pytest.fixture
 def storm_env(
     seeded_mariadb: MariaDBServer, moto: MotoServer, tmp_path: Path
 ) -> Iterator[dict[str, str]]:
-    env = {**mysql_env(seeded_mariadb), **new_table(moto, []),
-           "GRAPHQL_API_DYNAMODB_TIMEOUT": "1"}  # fmt: skip
+    env = {**mysql_env(seeded_mariadb), **new_table(moto, []), "GRAPHQL_API_DYNAMODB_TIMEOUT": "1"}
     copy = graphql_api("migrate", "mysql-to-dynamodb", env=env, cwd=tmp_path)
     assert copy.returncode == 0, copy.stderr
     yield env
@@ -395,27 +514,29 @@ def test_mutation_storm_with_dynamodb_outage_ends_in_agreement(
     backlog_while_down = 0
 
     with serve(storm_env) as app:
+        # One client for the four threads (httpx's is thread-safe): a client per
+        # request would spend more time building clients than sending mutations.
+        client = GraphQLClient(app.base_url)
 
         def send(step: tuple[str, dict[str, Any]]) -> tuple[str, int] | None:
             name, input = step
-            client = GraphQLClient(app.base_url)
-            try:
-                query = MUTATION.format(kind=name[0].upper() + name[1:], name=name)
-                result = client.data(query, {"input": input})[name]
-            finally:
-                client.close()
+            query = MUTATION.format(kind=name[0].upper() + name[1:], name=name)
+            result = client.data(query, {"input": input})[name]
             return (result["id"], result["version"]) if result["__typename"] == "Customer" else None
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            for index, outcome in enumerate(pool.map(send, plan)):
-                if outcome is not None:
-                    customer, version = outcome
-                    acknowledged[customer] = max(acknowledged.get(customer, 0), version)
-                if index == 250:
-                    moto.pause()
-                if index == 750:
-                    backlog_while_down = count(seeded_mariadb, "SELECT COUNT(*) FROM outbox")
-                    moto.resume()
+        try:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                for index, outcome in enumerate(pool.map(send, plan)):
+                    if outcome is not None:
+                        customer, version = outcome
+                        acknowledged[customer] = max(acknowledged.get(customer, 0), version)
+                    if index == 250:
+                        moto.pause()
+                    if index == 750:
+                        backlog_while_down = count(seeded_mariadb, "SELECT COUNT(*) FROM outbox")
+                        moto.resume()
+        finally:
+            client.close()
         wait_for(
             lambda: count(seeded_mariadb, "SELECT COUNT(*) FROM outbox") == 0,
             timeout_s=120,

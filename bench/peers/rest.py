@@ -92,8 +92,18 @@ def _iso(value: datetime) -> str:
 
 
 def _customer_fields(row: Sequence[Any]) -> dict[str, Any]:
-    keys = ("id", "name", "contactPerson", "email", "phone", "address", "city", "state",
-            "zipCode", "country")  # fmt: skip
+    keys = (
+        "id",
+        "name",
+        "contactPerson",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "zipCode",
+        "country",
+    )
     return dict(zip(keys, row, strict=True))
 
 
