@@ -142,6 +142,9 @@ class Settings:
     limits: QueryLimits = QueryLimits()
     serving: ServingSettings = ServingSettings()
     directories: Directories = Directories()
+    # Queries it covers skip strawberry's execution (graphql_api/fastpath/); off,
+    # strawberry answers everything, byte for byte the same.
+    fast_path: bool = True
 
     @property
     def keeps_fallback_fresh(self) -> bool:
@@ -475,6 +478,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         limits=_query_limits(read),
         serving=_serving_settings(read),
         directories=directories(env),
+        fast_path=read.flag("GRAPHQL_API_FAST_PATH", True),
     )
     _check_production(settings)
     return settings

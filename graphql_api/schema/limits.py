@@ -190,7 +190,7 @@ def limit_error(limit: str, message: str, *, maximum: int, actual: int | None) -
     return GraphQLError(message, extensions=extensions)
 
 
-def _violations(measure: Measure, limits: QueryLimits) -> list[GraphQLError]:
+def violations(measure: Measure, limits: QueryLimits) -> list[GraphQLError]:
     errors = []
     if measure.depth > limits.max_depth:
         message = (
@@ -248,6 +248,6 @@ class QueryLimitsCheck(SchemaExtension):
             operation_name=context.operation_name,
             variables=context.variables,
         )
-        if measure is not None and (errors := _violations(measure, self._limits)):
+        if measure is not None and (errors := violations(measure, self._limits)):
             context.result = GraphQLExecutionResult(data=None, errors=errors)
         yield

@@ -14,20 +14,20 @@ from graphql_api.schema.sales_rep import SalesRep
 from graphql_api.stores import records
 
 
-def _id_argument(argument: str, value: str) -> str:
+def id_argument(argument: str, value: str) -> str:
     try:
         return validation.check_id(argument, value)
     except ValidationFailedError as error:
         raise UserInputError(argument, error.message) from None
 
 
-def _filter(where: CustomerFilter | None) -> records.CustomerFilter:
+def customer_filter(where: CustomerFilter | None) -> records.CustomerFilter:
     if where is None:
         return records.CustomerFilter()
     rep_id = where.sales_rep_id
     return records.CustomerFilter(
         status=where.status,
-        sales_rep_id=None if rep_id is None else _id_argument("filter.salesRepId", rep_id),
+        sales_rep_id=None if rep_id is None else id_argument("filter.salesRepId", rep_id),
         unassigned=where.unassigned,
         country=where.country,
         state=where.state,
@@ -40,7 +40,7 @@ def _filter(where: CustomerFilter | None) -> records.CustomerFilter:
 class Query:
     @strawberry.field(description="A customer by id; null when there is none.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        record = await info.context.loaders.customer_by_id.load(_id_argument("id", id))
+        record = await info.context.loaders.customer_by_id.load(id_argument("id", id))
         return None if record is None else Customer.from_record(record)
 
     @strawberry.field(description="Customers in id order, optionally filtered.")
@@ -54,13 +54,13 @@ class Query:
         request = page_request(
             first=first, after=after, max_page_size=info.context.settings.max_page_size
         )
-        key = CustomerSearchKey(where=_filter(filter), page=request)
+        key = CustomerSearchKey(where=customer_filter(filter), page=request)
         page = await info.context.loaders.customer_search.load(key)
         return connection(page, Customer.from_record)
 
     @strawberry.field(description="A sales rep by id; null when there is none.")
     async def sales_rep(self, info: Info, id: strawberry.ID) -> SalesRep | None:
-        record = await info.context.loaders.sales_rep_by_id.load(_id_argument("id", id))
+        record = await info.context.loaders.sales_rep_by_id.load(id_argument("id", id))
         return None if record is None else SalesRep.from_record(record)
 
     @strawberry.field(description="Sales reps in id order.")

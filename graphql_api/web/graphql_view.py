@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET
 
 from graphql_api.context import Context
 from graphql_api.errors import RequestTimedOutError
+from graphql_api.fastpath import FastPath
 from graphql_api.loaders import create_loaders
 from graphql_api.principal import AUTH_OFF, Principal
 from graphql_api.resources import Resources
@@ -91,9 +92,12 @@ class GraphQLView(GraphQL[Context, None]):
         authenticator = Authenticator(settings.auth) if settings.auth is not None else None
         _log_auth(settings, authenticator)
         # No strawberry page: it loads GraphiQL from a CDN. web/graphiql.py serves ours.
-        super().__init__(
-            build_schema(limits=settings.limits, production=settings.is_production),
-            graphql_ide=None,
+        schema = build_schema(limits=settings.limits, production=settings.is_production)
+        super().__init__(schema, graphql_ide=None)
+        self._fast_path = (
+            FastPath(schema._schema, limits=settings.limits, max_page_size=settings.max_page_size)
+            if settings.fast_path
+            else None
         )
         self._settings = settings
         self._limits = settings.limits
@@ -154,6 +158,33 @@ class GraphQLView(GraphQL[Context, None]):
             return error_response(400, refused.reason, extensions)
         except HTTPException as refused:
             return error_response(refused.status_code, refused.reason, {"code": "BAD_REQUEST"})
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A query the fast path covers is answered there; the rest, and
+        whatever it hands back, by strawberry (graphql_api/fastpath/)."""
+        if self._fast_path is not None and request_data.protocol == "http":
+            answer = await self._fast_path.execute(
+                query=request_data.query,
+                operation_name=request_data.operation_name,
+                variables=request_data.variables,
+                context=context,
+            )
+            if answer is not None:
+                record = current_request()
+                if record is not None:
+                    record.operations.append(answer.operation_name or "anonymous")
+                return ExecutionResult(data=answer.data, errors=None, extensions=answer.extensions)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)

@@ -1,0 +1,96 @@
+"""The fast execution path: queries answered straight from records, same bytes.
+
+strawberry and graphql-core stay the reference: they define every answer and
+serve whatever the fast path does not cover. The fast path takes a query only
+when the reference would run it without an error before the first resolver
+(valid, within the limits, allowed for the caller's roles, good variables and
+arguments), plans it once per request from the query's shape, and builds the
+response dicts from the records the same per-request loaders return. When
+anything unusual happens on the way (a store failure, a null where the schema
+promises a value) it hands the request to the reference execution, which then
+answers as it always has; the loaders keep what was already read, so nothing
+is read twice.
+
+`tests/test_fastpath_differential.py` runs the same requests through both
+and compares every byte.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLSchema
+from graphql.execution.values import get_variable_values
+
+from graphql_api.context import Context
+from graphql_api.fastpath.documents import DocumentCache
+from graphql_api.fastpath.execute import Delegate, run_plan
+from graphql_api.fastpath.plan import Planner, Unplannable
+from graphql_api.schema.limits import measure_operation, violations
+from graphql_api.schema.source_report import stores_extension
+from graphql_api.settings import QueryLimits
+
+log = logging.getLogger("graphql_api.fastpath")
+
+
+@dataclass(frozen=True, slots=True)
+class FastAnswer:
+    data: dict[str, Any]
+    extensions: dict[str, Any]
+    # As strawberry names it for the access log: the one given, else the document's.
+    operation_name: str | None
+
+
+class FastPath:
+    def __init__(self, schema: GraphQLSchema, *, limits: QueryLimits, max_page_size: int) -> None:
+        self._schema = schema
+        self._limits = limits
+        self._documents = DocumentCache(schema, max_tokens=limits.max_tokens)
+        self._planner = Planner(schema, max_page_size=max_page_size)
+
+    async def execute(
+        self,
+        *,
+        query: str | None,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        context: Context,
+    ) -> FastAnswer | None:
+        """The answer, or None: the reference execution answers."""
+        if not query or not context.principal.may_query:
+            return None
+        prepared = self._documents.operation(query, operation_name)
+        if prepared is None:
+            return None
+        coerced = get_variable_values(
+            self._schema, prepared.operation.variable_definitions or (), dict(variables or {})
+        )
+        if isinstance(coerced, list):
+            return None
+        measure = measure_operation(
+            self._schema, prepared.document, operation_name=operation_name, variables=variables
+        )
+        if measure is None or violations(measure, self._limits):
+            return None
+        try:
+            plan = self._planner.plan(prepared, coerced)
+        except Unplannable:
+            return None
+        try:
+            data = await run_plan(plan, context.loaders)
+        except Delegate as reason:
+            log.info("fast path handed a request to the reference execution: %s", reason)
+            return None
+        except Exception as error:
+            # A store failure: the reference execution shapes its error.
+            log.info("fast path handed a request on: %s", type(error).__name__)
+            return None
+        named = prepared.operation.name
+        return FastAnswer(
+            data=data,
+            extensions=stores_extension(context.store_usage),
+            operation_name=operation_name or (named.value if named else None),
+        )

@@ -1,0 +1,124 @@
+"""Parse and validate a document once: a bounded cache keyed by its text.
+
+A front end sends the same few documents over and over; after the first time
+a repeat costs one dictionary lookup. Only documents the fast path can run
+completely are kept as operations: a valid query that asks for no
+introspection, uses no directive but @skip and @include and no fragment
+variables. Anything else (a syntax error, a validation error, a mutation,
+`__schema`) is remembered as None, and the reference execution answers it,
+errors and all.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    parse,
+    specified_rules,
+    visit,
+)
+from graphql.execution.collect_fields import FragmentDetails
+from strawberry.schema.schema import validate_document
+
+_INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+_PLAIN_DIRECTIVES = frozenset({"skip", "include"})
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOperation:
+    """A parsed, valid query operation of a document, ready to plan."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDetails]
+
+
+class _Unsupported(Visitor):
+    """Finds what the fast path leaves to the reference execution."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        if node.name.value in _INTROSPECTION_FIELDS:
+            self.found = True
+
+    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
+        if node.name.value not in _PLAIN_DIRECTIVES:
+            self.found = True
+
+    def enter_fragment_definition(self, node: FragmentDefinitionNode, *_: object) -> None:
+        if node.variable_definitions:
+            self.found = True
+
+
+def _operations(
+    schema: GraphQLSchema, query: str, *, max_tokens: int
+) -> dict[str | None, PreparedOperation] | None:
+    """Every query operation of the document by name, or None when the fast
+    path must not run any of it."""
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return None
+    if validate_document(schema, document, tuple(specified_rules)):
+        return None
+    unsupported = _Unsupported()
+    visit(document, unsupported)
+    if unsupported.found:
+        return None
+    fragments = {
+        definition.name.value: FragmentDetails(definition)
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    prepared: dict[str | None, PreparedOperation] = {}
+    for operation in operations:
+        if operation.operation is not OperationType.QUERY:
+            continue
+        entry = PreparedOperation(document, operation, fragments)
+        if operation.name is not None:
+            prepared[operation.name.value] = entry
+        if len(operations) == 1:
+            # Without an operation name a document must hold exactly one.
+            prepared[None] = entry
+    return prepared
+
+
+class DocumentCache:
+    """Query text -> its prepared operations; least recently used out first."""
+
+    def __init__(self, schema: GraphQLSchema, *, max_tokens: int, maxsize: int = 512) -> None:
+        self._schema = schema
+        self._max_tokens = max_tokens
+        self._maxsize = maxsize
+        self._documents: OrderedDict[str, dict[str | None, PreparedOperation] | None] = (
+            OrderedDict()
+        )
+
+    def operation(self, query: str, operation_name: str | None) -> PreparedOperation | None:
+        documents = self._documents
+        if query in documents:
+            documents.move_to_end(query)
+            operations = documents[query]
+        else:
+            operations = _operations(self._schema, query, max_tokens=self._max_tokens)
+            documents[query] = operations
+            if len(documents) > self._maxsize:
+                documents.popitem(last=False)
+        if operations is None:
+            return None
+        return operations.get(operation_name)

@@ -1,0 +1,141 @@
+"""Runs a request plan: response dicts built straight from records, level by level.
+
+Each wave walks every object the previous wave produced, writes its plain
+fields at once and starts a loader call for each field that needs one; only
+then does it wait, so every load of a wave lands in one batch per loader
+(one statement each), as the reference execution's DataLoaders batch them.
+Values already in hand (a page's nodes, a primed rep) are completed in the
+same wave without waiting.
+
+Anything unusual (a loader that fails, a null where the schema promises a
+value) raises Delegate: the caller then runs the request through the
+reference execution, which answers it with the errors it always gave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from graphql_api.fastpath.plan import FieldPlan, ObjectPlan, Shape
+from graphql_api.loaders import Loaders
+
+
+class Delegate(Exception):
+    """The reference execution must answer this request."""
+
+
+class _Wave:
+    """The objects one wave completes, grouped by their plan (a plan is one
+    selection of the query, so every object in a group is written alike), and
+    the loads it waits for."""
+
+    __slots__ = ("groups", "waiting")
+
+    def __init__(self) -> None:
+        self.groups: dict[int, tuple[ObjectPlan, list[Any], list[dict[str, Any]]]] = {}
+        self.waiting: list[tuple[Shape, str, asyncio.Future[Any], dict[str, Any]]] = []
+
+    def add(self, plan: ObjectPlan, values: list[Any], outs: list[dict[str, Any]]) -> None:
+        group = self.groups.get(id(plan))
+        if group is None:
+            # Copies: `outs` may be the very list the response holds.
+            self.groups[id(plan)] = (plan, list(values), list(outs))
+        else:
+            group[1].extend(values)
+            group[2].extend(outs)
+
+
+def _complete(shape: Shape, value: Any, wave: _Wave) -> Any:
+    if value is None:
+        if shape.non_null:
+            raise Delegate("null in a non-null field")
+        return None
+    kind = shape.kind
+    if kind == Shape.LEAF:
+        assert shape.serialize is not None
+        return shape.serialize(value)
+    item = shape.item
+    if kind == Shape.LIST:
+        assert item is not None
+        if item.kind == Shape.OBJECT and not any(element is None for element in value):
+            # A list of objects (a page's nodes, a history): one group entry for all.
+            assert item.plan is not None
+            values = value if isinstance(value, list) else list(value)
+            outs: list[dict[str, Any]] = [{} for _ in values]
+            wave.add(item.plan, values, outs)
+            return outs
+        return [_complete(item, element, wave) for element in value]
+    out: dict[str, Any] = {}
+    assert shape.plan is not None
+    wave.add(shape.plan, [value], [out])
+    return out
+
+
+async def run_plan(plan: ObjectPlan, loaders: Loaders) -> dict[str, Any]:
+    """The operation's `data`; raises Delegate."""
+    data: dict[str, Any] = {}
+    wave = _Wave()
+    wave.add(plan, [None], [data])
+    while wave.groups:
+        following = _Wave()
+        groups = wave.groups
+        # Groups added while this runs (values in hand) complete in this wave.
+        while groups:
+            key = next(iter(groups))
+            fields, values, outs = groups.pop(key)
+            for field in fields:
+                _write(field, values, outs, wave, loaders)
+        if wave.waiting:
+            await _settle(wave.waiting)
+            for shape, key, future, out in wave.waiting:
+                out[key] = _complete(shape, future.result(), following)
+        wave = following
+    return data
+
+
+def _write(
+    field: FieldPlan, values: list[Any], outs: list[dict[str, Any]], wave: _Wave, loaders: Loaders
+) -> None:
+    """One field of every object in a group (field by field keeps each loop tight)."""
+    key = field.key
+    shape = field.shape
+    read = field.read
+    if read is not None:
+        serialize = shape.serialize
+        assert serialize is not None
+        for value, out in zip(values, outs, strict=True):
+            raw = read(value)
+            if raw is None:
+                if shape.non_null:
+                    raise Delegate("null in a non-null field")
+                out[key] = None
+            else:
+                out[key] = serialize(raw)
+        return
+    if field.typename is not None:
+        for out in outs:
+            out[key] = field.typename
+        return
+    assert field.resolve is not None
+    waiting = wave.waiting
+    for raw, out in zip(field.resolve(values, field.arguments, loaders), outs, strict=True):
+        if isinstance(raw, asyncio.Future):
+            if not raw.done():
+                # Keeps the key's place in the response; the wave's end fills it.
+                out[key] = None
+                waiting.append((shape, key, raw, out))
+                continue
+            raw = raw.result()
+        out[key] = _complete(shape, raw, wave)
+
+
+async def _settle(waiting: list[tuple[Shape, str, asyncio.Future[Any], dict[str, Any]]]) -> None:
+    """Waits for the wave's loads; a failed one fails the request (after every
+    other has settled, so no exception is left unretrieved)."""
+    try:
+        for _, _, future, _ in waiting:
+            await future
+    except BaseException:
+        await asyncio.gather(*(entry[2] for entry in waiting), return_exceptions=True)
+        raise

@@ -1,0 +1,258 @@
+"""One request's plan: what to fetch and how to write each field, before any store call.
+
+The plan follows the query, not the response: one entry per selected field,
+however many objects the response will hold. graphql-core's own functions
+collect the fields (fragments, aliases, @skip and @include) and coerce the
+arguments, so the plan sees exactly what the reference execution sees; each
+leaf gets its serializer once, here, instead of once per value.
+
+Planning refuses (returns None) whatever the fast path leaves to the
+reference execution: an argument the resolvers would reject, a field it has
+no twin for, an abstract type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from operator import attrgetter
+from typing import Any
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLID,
+    GraphQLInputObjectType,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    get_named_type,
+)
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    GroupedFieldSet,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues, get_argument_values
+
+from graphql_api.errors import UserInputError
+from graphql_api.fastpath.documents import PreparedOperation
+from graphql_api.fastpath.fields import RECORD_TYPES, RESOLVED, ResolvedField
+
+Serialize = Callable[[Any], Any]
+
+
+class Shape:
+    """A field's output type: how a raw value becomes JSON."""
+
+    __slots__ = ("item", "kind", "non_null", "plan", "serialize")
+
+    LEAF, LIST, OBJECT = 0, 1, 2
+
+    def __init__(
+        self,
+        kind: int,
+        *,
+        non_null: bool,
+        item: Shape | None = None,
+        plan: ObjectPlan | None = None,
+        serialize: Serialize | None = None,
+    ) -> None:
+        self.kind = kind
+        self.non_null = non_null
+        self.item = item
+        self.plan = plan
+        self.serialize = serialize
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    key: str
+    # A plain record field: the attribute to read (with `shape` a leaf).
+    read: Callable[[Any], Any] | None
+    # A field with a resolver of its own, and its prepared arguments.
+    resolve: Callable[..., Any] | None
+    arguments: Any
+    shape: Shape
+    # `__typename`: the constant it answers.
+    typename: str | None = None
+
+
+ObjectPlan = tuple[FieldPlan, ...]
+
+
+class Unplannable(Exception):
+    """The reference execution answers this request."""
+
+
+def _passthrough(kind: type) -> Callable[[GraphQLScalarType], Serialize]:
+    def choose(scalar: GraphQLScalarType) -> Serialize:
+        serialize = scalar.serialize
+
+        def fast(value: Any) -> Any:
+            # The common case costs a type check; anything else takes the
+            # scalar's own serializer, as graphql-core would.
+            return value if type(value) is kind else serialize(value)
+
+        return fast
+
+    return choose
+
+
+_SCALARS: dict[str, Callable[[GraphQLScalarType], Serialize]] = {
+    GraphQLString.name: _passthrough(str),
+    GraphQLID.name: _passthrough(str),
+    GraphQLInt.name: _passthrough(int),
+    GraphQLBoolean.name: _passthrough(bool),
+}
+
+
+def _enum_serializer(enum_type: GraphQLEnumType) -> Serialize:
+    """strawberry serializes a member of the enum class it wraps by matching
+    `.value`; the same lookup, made once into a dict."""
+    wrapped: type[Enum] | None = getattr(enum_type, "wrapped_cls", None)
+    names: dict[Any, str] = {}
+    if wrapped is not None:
+        for name, definition in enum_type.values.items():
+            for member in wrapped:
+                if member.value == definition.value:
+                    names.setdefault(member, name)
+    serialize = enum_type.serialize
+
+    def fast(value: Any) -> Any:
+        name = names.get(value) if type(value) is wrapped else None
+        return name if name is not None else serialize(value)
+
+    return fast
+
+
+class Planner:
+    """Builds request plans for one schema; remembers per-field choices."""
+
+    def __init__(self, schema: GraphQLSchema, *, max_page_size: int) -> None:
+        self._schema = schema
+        self._max_page_size = max_page_size
+        self._serializers: dict[str, Serialize] = {}
+        self._readers: dict[tuple[str, str], Callable[[Any], Any]] = {}
+
+    def plan(self, prepared: PreparedOperation, variables: VariableValues) -> ObjectPlan:
+        """The plan of the whole operation; raises Unplannable."""
+        root = self._schema.query_type
+        assert root is not None
+        collected = collect_fields(
+            self._schema, prepared.fragments, variables, root, prepared.operation
+        )
+        return _Request(self, prepared, variables).object_plan(root, collected.grouped_field_set)
+
+    def serializer(self, named: GraphQLScalarType | GraphQLEnumType) -> Serialize:
+        found = self._serializers.get(named.name)
+        if found is None:
+            if isinstance(named, GraphQLEnumType):
+                found = _enum_serializer(named)
+            elif named.name in _SCALARS:
+                found = _SCALARS[named.name](named)
+            else:
+                found = named.serialize
+            self._serializers[named.name] = found
+        return found
+
+    def reader(self, parent: GraphQLObjectType, name: str) -> Callable[[Any], Any]:
+        key = (parent.name, name)
+        found = self._readers.get(key)
+        if found is None:
+            field = parent.fields[name]
+            found = attrgetter(field.extensions["strawberry-definition"].python_name)
+            self._readers[key] = found
+        return found
+
+    @property
+    def schema(self) -> GraphQLSchema:
+        return self._schema
+
+    @property
+    def max_page_size(self) -> int:
+        return self._max_page_size
+
+
+class _Request:
+    def __init__(
+        self, planner: Planner, prepared: PreparedOperation, variables: VariableValues
+    ) -> None:
+        self._planner = planner
+        self._prepared = prepared
+        self._variables = variables
+
+    def object_plan(self, parent: GraphQLObjectType, fields: GroupedFieldSet) -> ObjectPlan:
+        return tuple(self._field(parent, key, details) for key, details in fields.items())
+
+    def _field(self, parent: GraphQLObjectType, key: str, details: FieldDetailsList) -> FieldPlan:
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            leaf = Shape(Shape.LEAF, non_null=True, serialize=str)
+            return FieldPlan(key, None, None, None, leaf, typename=parent.name)
+        definition = parent.fields[name]
+        resolved = RESOLVED.get(parent.name, {}).get(name)
+        if resolved is None and (parent.name not in RECORD_TYPES or definition.args):
+            raise Unplannable(f"{parent.name}.{name}")
+        shape = self._shape(definition.type, details)
+        if resolved is None:
+            return FieldPlan(key, self._planner.reader(parent, name), None, None, shape)
+        arguments = self._arguments(resolved, definition, details)
+        return FieldPlan(key, None, resolved.resolve, arguments, shape)
+
+    def _arguments(
+        self, resolved: ResolvedField, definition: GraphQLField, details: FieldDetailsList
+    ) -> Any:
+        if resolved.prepare is None:
+            return None
+        try:
+            given = get_argument_values(
+                definition, details[0].node, self._variables, details[0].fragment_variable_values
+            )
+        except GraphQLError:
+            raise Unplannable("arguments") from None
+        # Input objects reach resolvers with their fields' Python names, as strawberry does.
+        for name, argument in definition.args.items():
+            named = get_named_type(argument.type)
+            value = given.get(name)
+            if isinstance(named, GraphQLInputObjectType) and isinstance(value, dict):
+                given[name] = {
+                    named.fields[field].extensions["strawberry-definition"].python_name: inner
+                    for field, inner in value.items()
+                }
+        try:
+            return resolved.prepare(given, self._planner.max_page_size)
+        except UserInputError:
+            raise Unplannable("arguments") from None
+
+    def _shape(self, output: GraphQLOutputType, details: FieldDetailsList) -> Shape:
+        non_null = isinstance(output, GraphQLNonNull)
+        inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+        if isinstance(inner, GraphQLList):
+            item = self._shape(inner.of_type, details)
+            return Shape(Shape.LIST, non_null=non_null, item=item)
+        if isinstance(inner, GraphQLObjectType):
+            collected = collect_subfields(
+                self._planner.schema,
+                self._prepared.fragments,
+                self._variables,
+                self._prepared.operation,
+                inner,
+                details,
+            )
+            plan = self.object_plan(inner, collected.grouped_field_set)
+            return Shape(Shape.OBJECT, non_null=non_null, plan=plan)
+        if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+            serialize = self._planner.serializer(inner)
+            return Shape(Shape.LEAF, non_null=non_null, serialize=serialize)
+        raise Unplannable(f"abstract type {inner}")
