@@ -9,6 +9,7 @@ reason a token was refused is logged by category only, never the token.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -20,6 +21,9 @@ from graphql_api.principal import ACTOR_MAX_LENGTH, Principal, Role
 from graphql_api.settings import JwtSettings
 
 log = logging.getLogger("graphql_api.web.auth")
+
+# Verified tokens remembered at most; bounded so many tokens cannot grow memory.
+_VERIFIED_TOKENS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,10 @@ class Authenticator:
             self._key, algorithm = settings.secret, "HS256"
         self._algorithms = [algorithm]
         self._settings = settings
+        # Tokens already verified -> (principal, until when that holds). A client
+        # sends the same token with every request; checking its signature once
+        # per token, not per request, took PyJWT off the top of the profile.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @property
     def algorithm(self) -> str:
@@ -70,11 +78,28 @@ class Authenticator:
 
     def authenticate(self, authorization: str | None) -> Principal | AuthenticationFailed:
         scheme, _, token = (authorization or "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return _MISSING
+        verified = self._verified.get(token)
+        if verified is not None:
+            principal, good_until = verified
+            if time.time() < good_until:
+                return principal
+            del self._verified[token]
+        outcome, good_until = self._decode(token)
+        if isinstance(outcome, Principal):
+            if len(self._verified) >= _VERIFIED_TOKENS:
+                # The oldest entry out: a client's token is asked for again and again.
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = (outcome, good_until)
+        return outcome
+
+    def _decode(self, token: str) -> tuple[Principal | AuthenticationFailed, float]:
+        """The token checked in full, and until when its answer holds."""
         try:
             claims = jwt.decode(
-                token.strip(),
+                token,
                 key=self._key,  # type: ignore[arg-type]
                 algorithms=self._algorithms,
                 issuer=self._settings.issuer,
@@ -86,11 +111,12 @@ class Authenticator:
                 },
             )
         except jwt.ExpiredSignatureError:
-            return _EXPIRED
+            return _EXPIRED, 0.0
         except jwt.InvalidTokenError as error:
             log.info("token refused: %s", type(error).__name__)
-            return _INVALID
-        return self._principal(claims)
+            return _INVALID, 0.0
+        # PyJWT refuses a token once `exp` is `leeway` seconds past.
+        return self._principal(claims), float(claims["exp"]) + self._settings.leeway_s
 
     def _principal(self, claims: dict[str, object]) -> Principal | AuthenticationFailed:
         subject = claims["sub"]

@@ -15,6 +15,7 @@ Who is asking, how many operations, how long:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -23,7 +24,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -140,6 +141,12 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response:
         try:
+            if self._fast_path is not None and context is UNSET and self._plain_post(request):
+                # Authenticates first (get_context), then reads the body.
+                context = await self.get_context(request)
+                answered = await self._answer_fast(request, context)
+                if answered is not None:
+                    return answered
             return await super().run(request, context, root_value)
         except Unauthenticated as refused:
             return error_response(
@@ -170,7 +177,8 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """A query the fast path covers is answered there; the rest, and
         whatever it hands back, by strawberry (graphql_api/fastpath/)."""
-        if self._fast_path is not None and request_data.protocol == "http":
+        tried = request.scope.get("state", {}).get("fast_path_tried", False)
+        if self._fast_path is not None and not tried and request_data.protocol == "http":
             answer = await self._fast_path.execute(
                 query=request_data.query,
                 operation_name=request_data.operation_name,
@@ -178,9 +186,7 @@ class GraphQLView(GraphQL[Context, None]):
                 context=context,
             )
             if answer is not None:
-                record = current_request()
-                if record is not None:
-                    record.operations.append(answer.operation_name or "anonymous")
+                context.operations.append(answer.operation_name or "anonymous")
                 return ExecutionResult(data=answer.data, errors=None, extensions=answer.extensions)
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
@@ -193,12 +199,63 @@ class GraphQLView(GraphQL[Context, None]):
             raise _BatchTooLarge(limit, len(data))
         return data
 
+    def _plain_post(self, request: Request) -> bool:
+        """A JSON POST without a streaming Accept: what the fast path may take."""
+        if request.method != "POST":
+            return False
+        content_type = request.headers.get("content-type", "")
+        if content_type.partition(";")[0].strip().lower() != "application/json":
+            return False
+        return self._get_stream_transport_from_headers(request.headers) is None
+
+    async def _answer_fast(self, request: Request, context: Context) -> Response | None:
+        """The fast path's response, or None: strawberry reads the request again
+        (the body is cached) and answers it with the same context."""
+        assert self._fast_path is not None
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        query = data.get("query")
+        variables = data.get("variables")
+        operation_name = data.get("operationName")
+        if not (
+            isinstance(query, str)
+            and isinstance(variables, dict | None)
+            and isinstance(operation_name, str | None)
+            and isinstance(data.get("extensions"), dict | None)
+        ):
+            return None
+        deadline = _deadline(request, self._limits.request_timeout_s)
+        # Tried once per request: execute_single does not try it again.
+        request.scope.setdefault("state", {})["fast_path_tried"] = True
+        try:
+            async with asyncio.timeout_at(deadline):
+                answer = await self._fast_path.execute(
+                    query=query,
+                    operation_name=operation_name,
+                    variables=variables,
+                    context=context,
+                )
+        except TimeoutError:
+            context.error_codes.append("TIMEOUT")
+            result = _timed_out(self._limits.request_timeout_s, context)
+            return self.create_response(process_result(result), Response())
+        if answer is None:
+            return None
+        context.operations.append(answer.operation_name or "anonymous")
+        body = {"data": answer.data, "extensions": answer.extensions}
+        return Response(self.encode_json(body), media_type="application/json")
+
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """All operations of one request within GRAPHQL_API_REQUEST_TIMEOUT: a stalled
-        store or a slow resolver ends in a TIMEOUT error, never a hanging request."""
+        store or a slow resolver ends in a TIMEOUT error, never a hanging request.
+        The time the fast path spent on a request it handed on counts too."""
         timeout_s = self._limits.request_timeout_s
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout_at(_deadline(kwargs["request"], timeout_s)):
                 return await super().execute_operation(*args, **kwargs)
         except TimeoutError:
             request_data = kwargs["request_data"]
@@ -207,6 +264,16 @@ class GraphQLView(GraphQL[Context, None]):
             results = [_timed_out(timeout_s, context) for _ in range(count)]
             context.error_codes.extend(["TIMEOUT"] * count)
             return results if isinstance(request_data, list) else results[0]
+
+
+def _deadline(request: Request, timeout_s: float) -> float:
+    """The request's one deadline (loop time), set when first asked for."""
+    state = request.scope.setdefault("state", {})
+    deadline = state.get("graphql_deadline")
+    if deadline is None:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        state["graphql_deadline"] = deadline
+    return float(deadline)
 
 
 def _timed_out(timeout_s: float, context: Context) -> ExecutionResult:

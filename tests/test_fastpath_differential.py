@@ -1,0 +1,182 @@
+"""The fast path and the reference execution answer every request byte for byte alike.
+
+Two servers of the same app over the same store, one with the fast path and one
+without (GRAPHQL_API_FAST_PATH=false), get the same requests: the client
+operations, a few hundred generated queries (aliases, fragments, @include and
+@skip, variables with defaults and nulls, unknown ids, bad cursors, pages over
+the cap) and hypothesis-graphql's random ones, against memory, MariaDB and
+DynamoDB, and with the stores failing. Status, headers and body must match, and
+the fast path must have answered a good share of them itself (its counter in
+/metrics), so the comparison cannot pass by the fast path declining everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import queries as random_queries
+
+from devstack.env import dynamodb_env, mysql_env, serve
+from devstack.mariadb import MariaDBServer
+from devstack.moto_server import MotoServer
+from devstack.ports import free_port
+from graphql_api.schema import build_schema, schema_sdl
+from tests.utils.mariadb import reseed
+from tests.utils.metrics import scrape, value
+from tests.utils.query_strategies import read_queries
+
+OPERATIONS = Path(__file__).resolve().parent / "operations"
+SCHEMA = build_schema()._schema
+# Headers that differ between two servers whatever they answer.
+_PER_SERVER = frozenset({"date", "server"})
+
+
+@dataclass
+class Twins:
+    fast: httpx.Client
+    reference: httpx.Client
+    store: str
+
+    def compare(self, body: object) -> dict[str, Any]:
+        headers = {"x-request-id": "differential"}
+        fast = self.fast.post("/graphql", json=body, headers=headers)
+        reference = self.reference.post("/graphql", json=body, headers=headers)
+        assert fast.status_code == reference.status_code, body
+        assert _headers(fast) == _headers(reference), body
+        assert fast.content == reference.content, body
+        answer: dict[str, Any] = fast.json() if isinstance(fast.json(), dict) else {}
+        return answer
+
+    def fast_path_answers(self) -> float:
+        samples, _ = scrape(self.fast)
+        return value(samples, "graphql_api_fast_path_total", outcome="answered")
+
+
+def _headers(response: httpx.Response) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in response.headers.multi_items() if k not in _PER_SERVER]
+
+
+@pytest.fixture(scope="module", params=["memory", "mysql", "dynamodb"])
+def twins(
+    request: pytest.FixtureRequest, mariadb: MariaDBServer, moto: MotoServer
+) -> Iterator[Twins]:
+    env: dict[str, str] = {}
+    if request.param == "mysql":
+        reseed(mariadb)
+        env = mysql_env(mariadb)
+    elif request.param == "dynamodb":
+        env = dynamodb_env(moto, GRAPHQL_API_STORES="dynamodb")
+    with (
+        serve({**env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
+        serve({**env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
+        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
+        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
+    ):
+        yield Twins(fast_client, reference_client, request.param)
+
+
+_OPERATION_VARIABLES: dict[str, list[dict[str, Any]]] = {
+    "CustomerPage": [{"id": "C-00001"}, {"id": "C-99999"}, {"id": ""}],
+    "RepBook": [
+        {"id": "SR-001", "first": 10},
+        {"id": "SR-002", "first": 3, "after": "djE6Qy0wMDAxMA=="},
+        {"id": "SR-001", "first": 101},
+        {"id": "SR-001", "after": "not a cursor"},
+    ],
+    "RepList": [{}, {"first": 5}, {"first": 0}],
+    "CustomerSearch": [
+        {"filter": {"salesRepId": "SR-001"}, "first": 100},
+        {"filter": {"status": "ACTIVE", "nameContains": "health"}},
+        {"filter": {"status": "NOT_A_STATUS"}},
+        {},
+    ],
+}
+
+
+def test_client_operations_answer_alike(twins: Twins) -> None:
+    before = twins.fast_path_answers()
+    for name, variable_sets in _OPERATION_VARIABLES.items():
+        document = (OPERATIONS / f"{name}.graphql").read_text()
+        for variables in variable_sets:
+            twins.compare({"query": document, "variables": variables})
+    assert twins.fast_path_answers() - before >= 8
+
+
+_EXAMPLES = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def test_generated_queries_answer_alike(twins: Twins) -> None:
+    before = twins.fast_path_answers()
+
+    @settings(_EXAMPLES, max_examples=150)
+    @given(query=read_queries(SCHEMA))
+    def check(query: tuple[str, dict[str, Any]]) -> None:
+        document, variables = query
+        twins.compare({"query": document, "variables": variables})
+
+    check()
+    # Most generated queries reach the data: the comparison is not between two
+    # reference executions.
+    assert twins.fast_path_answers() - before >= 60
+
+
+def test_random_queries_answer_alike(twins: Twins) -> None:
+    @settings(_EXAMPLES, max_examples=60)
+    @given(random_queries(schema_sdl(), custom_scalars={"DateTime": st.just("2024-01-01")}))
+    def check(document: object) -> None:
+        twins.compare({"query": document})
+
+    check()
+
+
+def test_batches_answer_alike(twins: Twins) -> None:
+    batch = [
+        {"query": '{ customer(id: "C-00001") { id name salesRep { id } } }'},
+        {
+            "query": "query Q($n: Int) { salesReps(first: $n) { totalCount } }",
+            "variables": {"n": 2},
+        },
+        {"query": '{ customer(id: "C-00002") { nope } }'},
+    ]
+    twins.compare(batch)
+
+
+@pytest.mark.parametrize(
+    "fallback", [pytest.param(False, id="mysql-down"), pytest.param(True, id="mysql-down-dynamodb")]
+)
+def test_store_failures_answer_alike(
+    fallback: bool, mariadb: MariaDBServer, moto: MotoServer
+) -> None:
+    """MySQL at a port where nothing listens: every read fails, or falls back."""
+    env = {**mysql_env(mariadb), "RDS_PORT": str(free_port())}
+    if fallback:
+        env = {**dynamodb_env(moto), **env, "GRAPHQL_API_STORES": "mysql,dynamodb"}
+        env["GRAPHQL_API_OUTBOX_RELAY"] = "false"
+    with (
+        serve({**env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
+        serve({**env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
+        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
+        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
+    ):
+        twins = Twins(fast_client, reference_client, "failing")
+        for document in (
+            '{ customer(id: "C-00001") { id name source salesRep { id source } } }',
+            "{ salesReps(first: 3) { nodes { id customers(first: 2) { nodes { id } } } } }",
+            '{ a: customer(id: "C-00003") { id } b: salesRep(id: "SR-001") { fullName } }',
+        ):
+            answer = twins.compare({"query": document})
+            stores = answer["extensions"]["stores"]
+            assert stores["degraded"] is True
+            assert stores["used"] == (["DYNAMODB"] if fallback else [])

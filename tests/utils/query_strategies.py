@@ -1,0 +1,177 @@
+"""Hypothesis strategies for read queries over this schema, with the shapes
+that make an executor slip: aliases, named and inline fragments, @include and
+@skip, variables with defaults and nulls, real and unknown ids, good and bad
+cursors, page sizes at, under and over the cap.
+
+Values come from small lists of interesting ones (ids that exist in the demo
+rows, ids that do not, malformed ones) rather than from random text, so most
+queries reach the data; hypothesis-graphql's own strategy adds random breadth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+)
+from hypothesis import strategies as st
+
+from graphql_api.schema.pagination import encode_cursor
+
+_IDS = ("C-00001", "C-00002", "C-00137", "SR-001", "SR-002", "SR-020", "C-99999", "", "x" * 30)
+_FIRSTS = (0, 1, 2, 3, 5, 20, 100, 101, -1, None)
+_CURSORS = (encode_cursor("C-00010"), encode_cursor("SR-005"), encode_cursor("C-00499"), "bad")
+_STATUSES = ("ACTIVE", "PROSPECT", "CHURNED", "INACTIVE")
+_TEXT = ("health", "Union", "", "zz", "US", "CA", "Austin")
+
+# Arguments by name: a literal in GraphQL syntax and the same as a variable value.
+_ARGUMENT_VALUES: dict[str, tuple[Any, ...]] = {
+    "id": _IDS,
+    "first": _FIRSTS,
+    "after": (*_CURSORS, None),
+    "status": (*_STATUSES, None),
+}
+
+_FILTERS: tuple[dict[str, Any], ...] = (
+    {},
+    {"status": "ACTIVE"},
+    {"salesRepId": "SR-001"},
+    {"salesRepId": "not an id!"},
+    {"unassigned": True},
+    {"unassigned": False, "country": "US"},
+    {"nameContains": "health", "status": "PROSPECT"},
+    {"state": "CA", "city": "Austin"},
+)
+
+_ENUM_ARGUMENTS = frozenset({"status"})
+_VARIABLE_TYPES = {"id": "ID!", "first": "Int", "after": "String", "status": "CustomerStatus"}
+
+
+def _literal(name: str, value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if name in _ENUM_ARGUMENTS:
+        return str(value)
+    if isinstance(value, dict):
+        inner = ", ".join(
+            f"{key}: {_literal(key if key == 'status' else '', item)}"
+            for key, item in value.items()
+        )
+        return "{" + inner + "}"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+@dataclass
+class _Document:
+    variables: dict[str, Any] = field(default_factory=dict)
+    definitions: list[str] = field(default_factory=list)
+    fragments: list[str] = field(default_factory=list)
+
+    def variable(self, type_name: str, value: Any, *, default: Any = None) -> str:
+        name = f"v{len(self.definitions)}"
+        declared = f"${name}: {type_name}"
+        if default is not None:
+            declared += f" = {_literal('status' if 'Status' in type_name else '', default)}"
+        self.definitions.append(declared)
+        if value is not _OMITTED:
+            self.variables[name] = value
+        return f"${name}"
+
+
+_OMITTED = object()
+
+
+@st.composite
+def _arguments(draw: st.DrawFn, definition: GraphQLField, document: _Document) -> str:
+    parts = []
+    for name in definition.args:
+        if name == "filter":
+            if draw(st.booleans()):
+                parts.append(f"filter: {_literal('', draw(st.sampled_from(_FILTERS)))}")
+            continue
+        required = isinstance(definition.args[name].type, GraphQLNonNull)
+        if not required and draw(st.integers(0, 2)) == 0:
+            continue
+        value = draw(st.sampled_from(_ARGUMENT_VALUES[name]))
+        if draw(st.integers(0, 3)) == 0:
+            # A variable: given, given as null, or left out for its default.
+            type_name = _VARIABLE_TYPES[name]
+            choice = draw(st.integers(0, 2))
+            if choice == 2 and not required:
+                default = draw(st.sampled_from(_ARGUMENT_VALUES[name]))
+                reference = document.variable(type_name, _OMITTED, default=default)
+            else:
+                given = None if choice == 1 and not required else value
+                reference = document.variable(type_name, given)
+            parts.append(f"{name}: {reference}")
+        else:
+            parts.append(f"{name}: {_literal(name, value)}")
+    return f"({', '.join(parts)})" if parts else ""
+
+
+@st.composite
+def _directive(draw: st.DrawFn, document: _Document) -> str:
+    kind = draw(st.integers(0, 5))
+    if kind == 0:
+        return f" @include(if: {draw(st.sampled_from(('true', 'false')))})"
+    if kind == 1:
+        return f" @skip(if: {document.variable('Boolean!', draw(st.booleans()))})"
+    return ""
+
+
+@st.composite
+def _selection_set(
+    draw: st.DrawFn, parent: GraphQLObjectType, document: _Document, depth: int
+) -> str:
+    names = sorted(parent.fields)
+    if depth <= 0:
+        names = [
+            n
+            for n in names
+            if not isinstance(get_named_type(parent.fields[n].type), GraphQLObjectType)
+        ]
+    chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=4))
+    selections = []
+    for position, name in enumerate(chosen):
+        definition = parent.fields[name]
+        alias = f"a{position}: " if draw(st.integers(0, 3)) == 0 else ""
+        text = f"{alias}{name}{draw(_arguments(definition, document))}{draw(_directive(document))}"
+        named = get_named_type(definition.type)
+        if isinstance(named, GraphQLObjectType):
+            text += " " + draw(_selection_set(named, document, depth - 1))
+        selections.append(text)
+    if draw(st.integers(0, 3)) == 0:
+        selections.append("__typename")
+    wrap = draw(st.integers(0, 5))
+    if wrap == 0:
+        selections = [f"... on {parent.name} {{ {' '.join(selections)} }}"]
+    elif wrap == 1:
+        fragment = f"F{len(document.fragments)}"
+        document.fragments.append(
+            f"fragment {fragment} on {parent.name} {{ {' '.join(selections)} }}"
+        )
+        selections = [f"...{fragment}", selections[0]]
+    return "{ " + " ".join(selections) + " }"
+
+
+@st.composite
+def read_queries(draw: st.DrawFn, schema: GraphQLSchema) -> tuple[str, dict[str, Any]]:
+    """A query document and its variables."""
+    document = _Document()
+    query_type = schema.query_type
+    assert query_type is not None
+    body = draw(_selection_set(query_type, document, depth=draw(st.integers(1, 4))))
+    header = f"query Q({', '.join(document.definitions)})" if document.definitions else "query Q"
+    text = " ".join([header, body, *document.fragments])
+    return text, document.variables
