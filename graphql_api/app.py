@@ -67,7 +67,11 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route(
                 "/graphql",
-                with_graphiql(GraphQLView(settings), enabled=settings.graphiql, directory=graphiql),
+                with_graphiql(
+                    GraphQLView(settings, report_fast_path=metrics.fast_path_outcome),
+                    enabled=settings.graphiql,
+                    directory=graphiql,
+                ),
                 methods=["GET", "POST"],
             ),
             *graphiql_routes(enabled=settings.graphiql, directory=graphiql),

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import StringValueNode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries as random_queries
@@ -34,6 +35,7 @@ from tests.utils.query_strategies import read_queries
 
 OPERATIONS = Path(__file__).resolve().parent / "operations"
 SCHEMA = build_schema()._schema
+_A_DATE = StringValueNode(value="2024-01-01T00:00:00+00:00")
 # Headers that differ between two servers whatever they answer.
 _PER_SERVER = frozenset({"date", "server"})
 
@@ -119,8 +121,10 @@ _EXAMPLES = settings(
 
 def test_generated_queries_answer_alike(twins: Twins) -> None:
     before = twins.fast_path_answers()
+    # moto answers a Query by walking its table in Python: fewer there.
+    examples = 60 if twins.store == "dynamodb" else 150
 
-    @settings(_EXAMPLES, max_examples=150)
+    @settings(_EXAMPLES, max_examples=examples)
     @given(query=read_queries(SCHEMA))
     def check(query: tuple[str, dict[str, Any]]) -> None:
         document, variables = query
@@ -129,12 +133,16 @@ def test_generated_queries_answer_alike(twins: Twins) -> None:
     check()
     # Most generated queries reach the data: the comparison is not between two
     # reference executions.
-    assert twins.fast_path_answers() - before >= 60
+    assert twins.fast_path_answers() - before >= 0.6 * examples
 
 
 def test_random_queries_answer_alike(twins: Twins) -> None:
-    @settings(_EXAMPLES, max_examples=60)
-    @given(random_queries(schema_sdl(), custom_scalars={"DateTime": st.just("2024-01-01")}))
+    @settings(_EXAMPLES, max_examples=30 if twins.store == "dynamodb" else 60)
+    @given(
+        random_queries(
+            schema_sdl(), custom_scalars={"DateTime": st.just(StringValueNode(value="2024-01-01"))}
+        )
+    )
     def check(document: object) -> None:
         twins.compare({"query": document})
 

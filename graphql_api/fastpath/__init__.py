@@ -18,7 +18,7 @@ and compares every byte.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from graphql.execution.values import get_variable_values
 from graphql_api.context import Context
 from graphql_api.fastpath.documents import DocumentCache
 from graphql_api.fastpath.execute import Delegate, run_plan
-from graphql_api.fastpath.plan import Planner, Unplannable
+from graphql_api.fastpath.plan import ObjectPlan, Planner, Unplannable
 from graphql_api.schema.limits import measure_operation, violations
 from graphql_api.schema.source_report import stores_extension
 from graphql_api.settings import QueryLimits
@@ -45,7 +45,16 @@ class FastAnswer:
 
 
 class FastPath:
-    def __init__(self, schema: GraphQLSchema, *, limits: QueryLimits, max_page_size: int) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        *,
+        limits: QueryLimits,
+        max_page_size: int,
+        report: Callable[[str], None] = lambda outcome: None,
+    ) -> None:
+        """`report` hears each operation's outcome: answered, declined or handed_on."""
+        self._report = report
         self._schema = schema
         self._limits = limits
         self._documents = DocumentCache(schema, max_tokens=limits.max_tokens)
@@ -60,6 +69,37 @@ class FastPath:
         context: Context,
     ) -> FastAnswer | None:
         """The answer, or None: the reference execution answers."""
+        plan = self._plan(query, operation_name, variables, context)
+        if plan is None:
+            self._report("declined")
+            return None
+        try:
+            data = await run_plan(plan.fields, context.loaders)
+        except Delegate as reason:
+            log.info("fast path handed a request on: %s", reason)
+            self._report("handed_on")
+            return None
+        except Exception as error:
+            # A store failure: the reference execution shapes its error.
+            log.info("fast path handed a request on: %s", type(error).__name__)
+            self._report("handed_on")
+            return None
+        self._report("answered")
+        return FastAnswer(
+            data=data,
+            extensions=stores_extension(context.store_usage),
+            operation_name=operation_name or plan.document_operation_name,
+        )
+
+    def _plan(
+        self,
+        query: str | None,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        context: Context,
+    ) -> _Planned | None:
+        """The request's plan when the reference would run it without an error
+        before its first resolver; else None."""
         if not query or not context.principal.may_query:
             return None
         prepared = self._documents.operation(query, operation_name)
@@ -76,21 +116,14 @@ class FastPath:
         if measure is None or violations(measure, self._limits):
             return None
         try:
-            plan = self._planner.plan(prepared, coerced)
+            fields = self._planner.plan(prepared, coerced)
         except Unplannable:
             return None
-        try:
-            data = await run_plan(plan, context.loaders)
-        except Delegate as reason:
-            log.info("fast path handed a request to the reference execution: %s", reason)
-            return None
-        except Exception as error:
-            # A store failure: the reference execution shapes its error.
-            log.info("fast path handed a request on: %s", type(error).__name__)
-            return None
         named = prepared.operation.name
-        return FastAnswer(
-            data=data,
-            extensions=stores_extension(context.store_usage),
-            operation_name=operation_name or (named.value if named else None),
-        )
+        return _Planned(fields, named.value if named else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    fields: ObjectPlan
+    document_operation_name: str | None

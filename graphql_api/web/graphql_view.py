@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from cross_web import HTTPException
@@ -89,14 +90,21 @@ def _log_auth(settings: Settings, authenticator: Authenticator | None) -> None:
 class GraphQLView(GraphQL[Context, None]):
     """The one GraphQL endpoint: strawberry's view with this service's guards."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, report_fast_path: Callable[[str], None] | None = None
+    ) -> None:
         authenticator = Authenticator(settings.auth) if settings.auth is not None else None
         _log_auth(settings, authenticator)
         # No strawberry page: it loads GraphiQL from a CDN. web/graphiql.py serves ours.
         schema = build_schema(limits=settings.limits, production=settings.is_production)
         super().__init__(schema, graphql_ide=None)
         self._fast_path = (
-            FastPath(schema._schema, limits=settings.limits, max_page_size=settings.max_page_size)
+            FastPath(
+                schema._schema,
+                limits=settings.limits,
+                max_page_size=settings.max_page_size,
+                report=report_fast_path or (lambda outcome: None),
+            )
             if settings.fast_path
             else None
         )

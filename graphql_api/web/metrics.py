@@ -115,6 +115,16 @@ class Metrics:
             ("pool", "state"),
             "livesum",
         )
+        fast_path = self._counter(
+            "fast_path",
+            "GraphQL operations by what the fast path did: answered, declined (strawberry"
+            " answered from the start), handed_on (strawberry answered after its reads).",
+            ("outcome",),
+        )
+        # Bound once: the fast path reports on every operation.
+        self.fast_path_outcomes = {
+            outcome: fast_path.labels(outcome) for outcome in ("answered", "declined", "handed_on")
+        }
         self.outbox_backlog_rows = self._gauge(
             "outbox_backlog", "Outbox rows not yet copied to the fallback store.", (), "livemax"
         )
@@ -179,6 +189,9 @@ class Metrics:
         if record.degraded:
             self.degraded_requests.inc()
         self.refresh_pools()
+
+    def fast_path_outcome(self, outcome: str) -> None:
+        self.fast_path_outcomes[outcome].inc()
 
     # -- stores (graphql_api.stores.observer.StoreObserver) ------------------
 
