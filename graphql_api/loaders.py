@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiodataloader import DataLoader
 
@@ -23,8 +24,33 @@ from graphql_api.stores.records import (
     SalesRepRecord,
 )
 
+_KeyT = TypeVar("_KeyT")
+_ValueT = TypeVar("_ValueT")
 
-class CustomerByIdLoader(DataLoader[str, CustomerRecord | None]):
+
+class RequestLoader(DataLoader[_KeyT, _ValueT]):
+    """A DataLoader that can keep a failed read failed for the rest of its request.
+
+    aiodataloader forgets the keys of a batch that failed, so the next load of
+    a key asks the stores again. Once `keep_failures` is set (the fast path sets
+    it before it reads: a request it hands on to strawberry must not pay the
+    store chain's retries twice), a failed key stays failed in this request.
+    """
+
+    keep_failures = False
+
+    def clear(self, key: _KeyT) -> RequestLoader[_KeyT, _ValueT]:
+        if self.keep_failures:
+            # aiodataloader's failed_dispatch clears each key of the failed batch
+            # just before it rejects the key's (not yet done) future: keep it.
+            cached = self._cache.get(self.get_cache_key(key))
+            if cached is not None and not cached.done():
+                return self
+        super().clear(key)
+        return self
+
+
+class CustomerByIdLoader(RequestLoader[str, CustomerRecord | None]):
     def __init__(self, store: StoreReader) -> None:
         super().__init__()
         self._store = store
@@ -34,7 +60,7 @@ class CustomerByIdLoader(DataLoader[str, CustomerRecord | None]):
         return [found.get(key) for key in keys]
 
 
-class SalesRepByIdLoader(DataLoader[str, SalesRepRecord | None]):
+class SalesRepByIdLoader(RequestLoader[str, SalesRepRecord | None]):
     def __init__(self, store: StoreReader) -> None:
         super().__init__()
         self._store = store
@@ -44,7 +70,7 @@ class SalesRepByIdLoader(DataLoader[str, SalesRepRecord | None]):
         return [found.get(key) for key in keys]
 
 
-class CustomersBySalesRepLoader(DataLoader[RepCustomersKey, Page[CustomerRecord]]):
+class CustomersBySalesRepLoader(RequestLoader[RepCustomersKey, Page[CustomerRecord]]):
     def __init__(self, store: StoreReader, customers_by_id: CustomerByIdLoader) -> None:
         super().__init__()
         self._store = store
@@ -64,7 +90,7 @@ class EventsKey:
     first: int
 
 
-class EventsByCustomerLoader(DataLoader[EventsKey, list[CustomerEventRecord]]):
+class EventsByCustomerLoader(RequestLoader[EventsKey, list[CustomerEventRecord]]):
     def __init__(self, store: StoreReader) -> None:
         super().__init__()
         self._store = store
@@ -88,7 +114,7 @@ class CustomerSearchKey:
     page: PageRequest
 
 
-class CustomerSearchLoader(DataLoader[CustomerSearchKey, Page[CustomerRecord]]):
+class CustomerSearchLoader(RequestLoader[CustomerSearchKey, Page[CustomerRecord]]):
     def __init__(self, store: StoreReader, customers_by_id: CustomerByIdLoader) -> None:
         super().__init__()
         self._store = store
@@ -102,7 +128,7 @@ class CustomerSearchLoader(DataLoader[CustomerSearchKey, Page[CustomerRecord]]):
         return pages
 
 
-class SalesRepPageLoader(DataLoader[PageRequest, Page[SalesRepRecord]]):
+class SalesRepPageLoader(RequestLoader[PageRequest, Page[SalesRepRecord]]):
     def __init__(self, store: StoreReader, sales_reps_by_id: SalesRepByIdLoader) -> None:
         super().__init__()
         self._store = store
@@ -124,6 +150,18 @@ class Loaders:
     events_by_customer: EventsByCustomerLoader
     customer_search: CustomerSearchLoader
     sales_rep_page: SalesRepPageLoader
+
+    def keep_failures(self) -> None:
+        """From now on a read that failed in this request stays failed in it."""
+        for loader in (
+            self.customer_by_id,
+            self.sales_rep_by_id,
+            self.customers_by_sales_rep,
+            self.events_by_customer,
+            self.customer_search,
+            self.sales_rep_page,
+        ):
+            loader.keep_failures = True
 
     def forget_customer(self, customer: CustomerRecord) -> None:
         """After a write in this request, later reads must see the new state."""

@@ -188,3 +188,38 @@ def test_store_failures_answer_alike(
             stores = answer["extensions"]["stores"]
             assert stores["degraded"] is True
             assert stores["used"] == (["DYNAMODB"] if fallback else [])
+        # A request the fast path hands on costs the stores no more than before.
+        assert _store_calls(fast_client) == _store_calls(reference_client)
+
+
+def _store_calls(client: httpx.Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    samples, _ = scrape(client)
+    return {
+        key: count for key, count in samples.items() if key[0] == "graphql_api_store_calls_total"
+    }
+
+
+def test_timeouts_answer_alike(mariadb: MariaDBServer) -> None:
+    """A stalled MariaDB: the request timeout ends both alike."""
+    reseed(mariadb)
+    env = mysql_env(
+        mariadb,
+        GRAPHQL_API_REQUEST_TIMEOUT="1",
+        GRAPHQL_API_MYSQL_QUERY_TIMEOUT="60",
+        GRAPHQL_API_MYSQL_CONNECT_TIMEOUT="60",
+    )
+    with (
+        serve({**env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
+        serve({**env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
+        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
+        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
+    ):
+        twins = Twins(fast_client, reference_client, "stalled")
+        document = '{ customer(id: "C-00001") { id salesRep { id } } }'
+        twins.compare({"query": document})
+        mariadb.pause()
+        try:
+            answer = twins.compare({"query": document.replace("C-00001", "C-00002")})
+        finally:
+            mariadb.resume()
+    assert answer["errors"][0]["extensions"]["code"] == "TIMEOUT"

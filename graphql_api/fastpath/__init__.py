@@ -73,6 +73,7 @@ class FastPath:
         if plan is None:
             self._report("declined")
             return None
+        context.loaders.keep_failures()
         try:
             data = await run_plan(plan.fields, context.loaders)
         except Delegate as reason:

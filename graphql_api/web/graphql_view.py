@@ -250,7 +250,8 @@ class GraphQLView(GraphQL[Context, None]):
         except TimeoutError:
             context.error_codes.append("TIMEOUT")
             result = _timed_out(self._limits.request_timeout_s, context)
-            return self.create_response(process_result(result), Response())
+            sub_response = await self.get_sub_response(request)
+            return self.create_response(process_result(result), sub_response)
         if answer is None:
             return None
         context.operations.append(answer.operation_name or "anonymous")
