@@ -87,10 +87,11 @@ def twins(
 _OPERATION_VARIABLES: dict[str, list[dict[str, Any]]] = {
     "CustomerPage": [{"id": "C-00001"}, {"id": "C-99999"}, {"id": ""}],
     "RepBook": [
+        {"id": "SR-001", "first": 101},
         {"id": "SR-001", "first": 10},
         {"id": "SR-002", "first": 3, "after": "djE6Qy0wMDAxMA=="},
-        {"id": "SR-001", "first": 101},
         {"id": "SR-001", "after": "not a cursor"},
+        {"id": "SR-003", "first": 2},
     ],
     "RepList": [{}, {"first": 5}, {"first": 0}],
     "CustomerSearch": [
@@ -147,6 +148,29 @@ def test_random_queries_answer_alike(twins: Twins) -> None:
         twins.compare({"query": document})
 
     check()
+
+
+# The fast path keeps a plan per document: the same document again, with other
+# variables, must still answer as the first time.
+_REPEATED: list[tuple[str, list[dict[str, Any]]]] = [
+    ("{ customers(first: 101) { totalCount } }", [{}, {}]),
+    (
+        "query Q($n: Int, $id: ID!) { salesRep(id: $id) { fullName customers(first: $n) {"
+        " nodes { id history(first: 1) { kind } } } } }",
+        [{"n": 500, "id": "SR-001"}, {"n": 2, "id": "SR-001"}, {"n": 1, "id": "nope"}],
+    ),
+    (
+        "query Q($show: Boolean!, $id: ID!) { customer(id: $id) { id name @include(if: $show)"
+        " salesRep @skip(if: $show) { id } } }",
+        [{"show": True, "id": "C-00003"}, {"show": False, "id": "C-00003"}],
+    ),
+]
+
+
+def test_repeated_documents_answer_alike(twins: Twins) -> None:
+    for document, variable_sets in _REPEATED:
+        for variables in variable_sets:
+            twins.compare({"query": document, "variables": variables})
 
 
 def test_batches_answer_alike(twins: Twins) -> None:

@@ -18,7 +18,7 @@ and compares every byte.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +26,9 @@ from graphql import GraphQLSchema
 from graphql.execution.values import get_variable_values
 
 from graphql_api.context import Context
-from graphql_api.fastpath.documents import DocumentCache
+from graphql_api.fastpath.documents import DocumentCache, PreparedOperation
 from graphql_api.fastpath.execute import Delegate, run_plan
-from graphql_api.fastpath.plan import ObjectPlan, Planner, Unplannable
+from graphql_api.fastpath.plan import Planner, RequestPlan, Unplannable
 from graphql_api.schema.limits import measure_operation, violations
 from graphql_api.schema.source_report import stores_extension
 from graphql_api.settings import QueryLimits
@@ -111,10 +111,7 @@ class FastPath:
         )
         if isinstance(coerced, list):
             return None
-        measure = measure_operation(
-            self._schema, prepared.document, operation_name=operation_name, variables=variables
-        )
-        if measure is None or violations(measure, self._limits):
+        if not self._within_limits(prepared, operation_name, variables):
             return None
         try:
             fields = self._planner.plan(prepared, coerced)
@@ -123,8 +120,58 @@ class FastPath:
         named = prepared.operation.name
         return _Planned(fields, named.value if named else None)
 
+    def _within_limits(
+        self,
+        prepared: PreparedOperation,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> bool:
+        """The limits' verdict, kept for an operation whose measure reads no variable."""
+        known = prepared.memo.get(_WITHIN_LIMITS)
+        if known is not None:
+            return bool(known)
+        read = _ReadRecorder(variables or {})
+        measure = measure_operation(
+            self._schema, prepared.document, operation_name=operation_name, variables=read
+        )
+        within = measure is not None and not violations(measure, self._limits)
+        if not read.asked:
+            prepared.memo[_WITHIN_LIMITS] = within
+        return within
+
+
+_WITHIN_LIMITS = "within_limits"
+
+
+class _ReadRecorder(Mapping[str, Any]):
+    """The request's variables, noting whether anyone looked at them."""
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self._variables = variables
+        self.asked = False
+
+    def __getitem__(self, name: str) -> Any:
+        self.asked = True
+        return self._variables[name]
+
+    def __contains__(self, name: object) -> bool:
+        self.asked = True
+        return name in self._variables
+
+    def __iter__(self) -> Iterator[str]:
+        self.asked = True
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        self.asked = True
+        return len(self._variables)
+
+    def __bool__(self) -> bool:
+        # `variables or {}` is not a look at them.
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class _Planned:
-    fields: ObjectPlan
+    fields: RequestPlan
     document_operation_name: str | None

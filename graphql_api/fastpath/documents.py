@@ -12,7 +12,8 @@ errors and all.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     DirectiveNode,
@@ -23,6 +24,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    VariableNode,
     Visitor,
     parse,
     specified_rules,
@@ -42,14 +44,22 @@ class PreparedOperation:
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDetails]
+    # Which fields a request selects depends on its variables only through
+    # @skip/@include(if: $variable); without those the selection is the same
+    # for every request and its plan can be kept.
+    fixed_selection: bool
+    # What the planner and the limits keep for this operation (see plan.py).
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 class _Unsupported(Visitor):
-    """Finds what the fast path leaves to the reference execution."""
+    """Finds what the fast path leaves to the reference execution, and whether
+    a directive's condition comes from a variable."""
 
     def __init__(self) -> None:
         super().__init__()
         self.found = False
+        self.variable_directives = False
 
     def enter_field(self, node: FieldNode, *_: object) -> None:
         if node.name.value in _INTROSPECTION_FIELDS:
@@ -58,6 +68,8 @@ class _Unsupported(Visitor):
     def enter_directive(self, node: DirectiveNode, *_: object) -> None:
         if node.name.value not in _PLAIN_DIRECTIVES:
             self.found = True
+        if any(isinstance(argument.value, VariableNode) for argument in node.arguments or ()):
+            self.variable_directives = True
 
     def enter_fragment_definition(self, node: FragmentDefinitionNode, *_: object) -> None:
         if node.variable_definitions:
@@ -89,7 +101,9 @@ def _operations(
     for operation in operations:
         if operation.operation is not OperationType.QUERY:
             continue
-        entry = PreparedOperation(document, operation, fragments)
+        entry = PreparedOperation(
+            document, operation, fragments, fixed_selection=not unsupported.variable_directives
+        )
         if operation.name is not None:
             prepared[operation.name.value] = entry
         if len(operations) == 1:

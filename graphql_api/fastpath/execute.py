@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from graphql_api.fastpath.plan import FieldPlan, ObjectPlan, Shape
+from graphql_api.fastpath.plan import FieldPlan, ObjectPlan, RequestPlan, Shape
 from graphql_api.loaders import Loaders
 
 
@@ -72,11 +72,12 @@ def _complete(shape: Shape, value: Any, wave: _Wave) -> Any:
     return out
 
 
-async def run_plan(plan: ObjectPlan, loaders: Loaders) -> dict[str, Any]:
+async def run_plan(plan: RequestPlan, loaders: Loaders) -> dict[str, Any]:
     """The operation's `data`; raises Delegate."""
     data: dict[str, Any] = {}
     wave = _Wave()
-    wave.add(plan, [None], [data])
+    wave.add(plan.fields, [None], [data])
+    arguments = plan.arguments
     while wave.groups:
         following = _Wave()
         groups = wave.groups
@@ -85,7 +86,7 @@ async def run_plan(plan: ObjectPlan, loaders: Loaders) -> dict[str, Any]:
             key = next(iter(groups))
             fields, values, outs = groups.pop(key)
             for field in fields:
-                _write(field, values, outs, wave, loaders)
+                _write(field, values, outs, wave, loaders, arguments)
         if wave.waiting:
             await _settle(wave.waiting)
             for shape, key, future, out in wave.waiting:
@@ -95,7 +96,12 @@ async def run_plan(plan: ObjectPlan, loaders: Loaders) -> dict[str, Any]:
 
 
 def _write(
-    field: FieldPlan, values: list[Any], outs: list[dict[str, Any]], wave: _Wave, loaders: Loaders
+    field: FieldPlan,
+    values: list[Any],
+    outs: list[dict[str, Any]],
+    wave: _Wave,
+    loaders: Loaders,
+    arguments: dict[int, Any],
 ) -> None:
     """One field of every object in a group (field by field keeps each loop tight)."""
     key = field.key
@@ -119,7 +125,8 @@ def _write(
         return
     assert field.resolve is not None
     waiting = wave.waiting
-    for raw, out in zip(field.resolve(values, field.arguments, loaders), outs, strict=True):
+    given = arguments[id(field)] if field.per_request else field.arguments
+    for raw, out in zip(field.resolve(values, given, loaders), outs, strict=True):
         if isinstance(raw, asyncio.Future):
             if not raw.done():
                 # Keeps the key's place in the response; the wave's end fills it.

@@ -34,7 +34,9 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    Visitor,
     get_named_type,
+    visit,
 )
 from graphql.execution.collect_fields import (
     FieldDetailsList,
@@ -79,15 +81,44 @@ class FieldPlan:
     key: str
     # A plain record field: the attribute to read (with `shape` a leaf).
     read: Callable[[Any], Any] | None
-    # A field with a resolver of its own, and its prepared arguments.
+    # A field with a resolver of its own, and its prepared arguments; when they
+    # come from variables, each request's are in RequestPlan.arguments instead.
     resolve: Callable[..., Any] | None
     arguments: Any
     shape: Shape
     # `__typename`: the constant it answers.
     typename: str | None = None
+    per_request: bool = False
 
 
 ObjectPlan = tuple[FieldPlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ArgumentSlot:
+    """A field whose arguments use variables: prepared again for each request."""
+
+    field: FieldPlan
+    resolved: ResolvedField
+    definition: GraphQLField
+    details: FieldDetailsList
+
+
+@dataclass(frozen=True, slots=True)
+class _Skeleton:
+    fields: ObjectPlan
+    slots: tuple[_ArgumentSlot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPlan:
+    fields: ObjectPlan
+    # id(FieldPlan) -> its prepared arguments, for the fields marked per_request.
+    arguments: dict[int, Any]
+
+
+_UNPLANNABLE = "unplannable"
+_SKELETON = "skeleton"
 
 
 class Unplannable(Exception):
@@ -144,14 +175,43 @@ class Planner:
         self._serializers: dict[str, Serialize] = {}
         self._readers: dict[tuple[str, str], Callable[[Any], Any]] = {}
 
-    def plan(self, prepared: PreparedOperation, variables: VariableValues) -> ObjectPlan:
-        """The plan of the whole operation; raises Unplannable."""
+    def plan(self, prepared: PreparedOperation, variables: VariableValues) -> RequestPlan:
+        """The plan of the whole operation; raises Unplannable.
+
+        An operation whose selection does not depend on variables is planned
+        once and kept; a request then only prepares the arguments that use
+        variables. Arguments without variables are checked once: a mistake in
+        them declines every request of the operation.
+        """
+        memo = prepared.memo
+        if memo.get(_UNPLANNABLE):
+            raise Unplannable("known")
+        skeleton = memo.get(_SKELETON)
+        if skeleton is None:
+            try:
+                skeleton = self._skeleton(prepared, variables)
+            except Unplannable:
+                if prepared.fixed_selection:
+                    memo[_UNPLANNABLE] = True
+                raise
+            if prepared.fixed_selection:
+                memo[_SKELETON] = skeleton
+        arguments = {}
+        for slot in skeleton.slots:
+            arguments[id(slot.field)] = _prepare(
+                self, slot.resolved, slot.definition, slot.details, variables
+            )
+        return RequestPlan(skeleton.fields, arguments)
+
+    def _skeleton(self, prepared: PreparedOperation, variables: VariableValues) -> _Skeleton:
         root = self._schema.query_type
         assert root is not None
         collected = collect_fields(
             self._schema, prepared.fragments, variables, root, prepared.operation
         )
-        return _Request(self, prepared, variables).object_plan(root, collected.grouped_field_set)
+        request = _Request(self, prepared, variables)
+        fields = request.object_plan(root, collected.grouped_field_set)
+        return _Skeleton(fields, tuple(request.slots))
 
     def serializer(self, named: GraphQLScalarType | GraphQLEnumType) -> Serialize:
         found = self._serializers.get(named.name)
@@ -190,6 +250,7 @@ class _Request:
         self._planner = planner
         self._prepared = prepared
         self._variables = variables
+        self.slots: list[_ArgumentSlot] = []
 
     def object_plan(self, parent: GraphQLObjectType, fields: GroupedFieldSet) -> ObjectPlan:
         return tuple(self._field(parent, key, details) for key, details in fields.items())
@@ -207,33 +268,12 @@ class _Request:
         shape = self._shape(definition.type, details)
         if resolved is None:
             return FieldPlan(key, self._planner.reader(parent, name), None, None, shape)
-        arguments = self._arguments(resolved, definition, details)
+        if resolved.prepare is not None and _uses_variables(details):
+            planned = FieldPlan(key, None, resolved.resolve, None, shape, per_request=True)
+            self.slots.append(_ArgumentSlot(planned, resolved, definition, details))
+            return planned
+        arguments = _prepare(self._planner, resolved, definition, details, self._variables)
         return FieldPlan(key, None, resolved.resolve, arguments, shape)
-
-    def _arguments(
-        self, resolved: ResolvedField, definition: GraphQLField, details: FieldDetailsList
-    ) -> Any:
-        if resolved.prepare is None:
-            return None
-        try:
-            given = get_argument_values(
-                definition, details[0].node, self._variables, details[0].fragment_variable_values
-            )
-        except GraphQLError:
-            raise Unplannable("arguments") from None
-        # Input objects reach resolvers with their fields' Python names, as strawberry does.
-        for name, argument in definition.args.items():
-            named = get_named_type(argument.type)
-            value = given.get(name)
-            if isinstance(named, GraphQLInputObjectType) and isinstance(value, dict):
-                given[name] = {
-                    named.fields[field].extensions["strawberry-definition"].python_name: inner
-                    for field, inner in value.items()
-                }
-        try:
-            return resolved.prepare(given, self._planner.max_page_size)
-        except UserInputError:
-            raise Unplannable("arguments") from None
 
     def _shape(self, output: GraphQLOutputType, details: FieldDetailsList) -> Shape:
         non_null = isinstance(output, GraphQLNonNull)
@@ -256,3 +296,48 @@ class _Request:
             serialize = self._planner.serializer(inner)
             return Shape(Shape.LEAF, non_null=non_null, serialize=serialize)
         raise Unplannable(f"abstract type {inner}")
+
+
+def _uses_variables(details: FieldDetailsList) -> bool:
+    found = False
+
+    class _Finder(Visitor):
+        def enter_variable(self, *_: object) -> None:
+            nonlocal found
+            found = True
+
+    for argument in details[0].node.arguments or ():
+        visit(argument, _Finder())
+    return found or details[0].fragment_variable_values is not None
+
+
+def _prepare(
+    planner: Planner,
+    resolved: ResolvedField,
+    definition: GraphQLField,
+    details: FieldDetailsList,
+    variables: VariableValues,
+) -> Any:
+    """The field's arguments as its resolver twin takes them; raises Unplannable
+    where the resolver would raise (graphql-core or a UserInputError)."""
+    if resolved.prepare is None:
+        return None
+    try:
+        given = get_argument_values(
+            definition, details[0].node, variables, details[0].fragment_variable_values
+        )
+    except GraphQLError:
+        raise Unplannable("arguments") from None
+    # Input objects reach resolvers with their fields' Python names, as strawberry does.
+    for name, argument in definition.args.items():
+        named = get_named_type(argument.type)
+        value = given.get(name)
+        if isinstance(named, GraphQLInputObjectType) and isinstance(value, dict):
+            given[name] = {
+                named.fields[field].extensions["strawberry-definition"].python_name: inner
+                for field, inner in value.items()
+            }
+    try:
+        return resolved.prepare(given, planner.max_page_size)
+    except UserInputError:
+        raise Unplannable("arguments") from None
