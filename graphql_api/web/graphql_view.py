@@ -214,7 +214,9 @@ class GraphQLView(GraphQL[Context, None]):
         content_type = request.headers.get("content-type", "")
         if content_type.partition(";")[0].strip().lower() != "application/json":
             return False
-        return self._get_stream_transport_from_headers(request.headers) is None
+        # Only Accept matters; a one-entry dict spares strawberry's scan of every header.
+        accept = {"accept": request.headers.get("accept", "")}
+        return self._get_stream_transport_from_headers(accept) is None
 
     async def _answer_fast(self, request: Request, context: Context) -> Response | None:
         """The fast path's response, or None: strawberry reads the request again
