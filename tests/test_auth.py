@@ -15,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from devstack.env import mysql_env, serve
 from devstack.mariadb import MariaDBServer
+from graphql_api.principal import Principal
+from graphql_api.settings import load_settings
+from graphql_api.web.auth import AuthenticationFailed, Authenticator
 from tests.utils.jwt_tokens import SECRET, auth_env, bearer, claims, handmade, hs256
 from tests.utils.mariadb import StatementCounter
 
@@ -212,3 +215,20 @@ def test_development_without_auth_says_so_in_the_log(caplog: pytest.LogCaptureFi
             body = http.post("/graphql", json={"query": MUTATION}).json()
         assert body["data"]["updateCustomerStatus"]["__typename"] == "Customer"
     assert any("authentication is OFF" in record.getMessage() for record in caplog.records)
+
+
+def test_a_verified_token_is_refused_once_it_expires() -> None:
+    """Tokens are verified once and remembered, but never past their expiry."""
+    settings = load_settings({**auth_env(), "GRAPHQL_API_JWT_LEEWAY": "0"})
+    assert settings.auth is not None
+    authenticator = Authenticator(settings.auth)
+    expires = int(time.time()) + 2
+    header = f"Bearer {hs256(claims(roles=('viewer',), exp=expires))}"
+    first = authenticator.authenticate(header)
+    assert isinstance(first, Principal)
+    assert authenticator.authenticate(header) == first
+    # The expiry itself is what this waits for; nothing else could signal it.
+    while time.time() <= expires:
+        time.sleep(0.05)
+    refused = authenticator.authenticate(header)
+    assert refused == AuthenticationFailed("The bearer token has expired.")
