@@ -30,6 +30,10 @@ class Context:
     # them here, the HTTP layer's access log and metrics read them.
     operations: list[str] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)
+    # Mutation outcomes (a result or the exception) by response key, left by the
+    # fast path when it hands a request on after writing: schema/mutations.py
+    # answers with them instead of writing again.
+    settled_mutations: dict[str, object] = field(default_factory=dict)
 
 
 Info = strawberry.Info[Context, None]

@@ -12,6 +12,8 @@ the fast path must have answered a good share of them itself (its counter in
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +30,12 @@ from devstack.env import dynamodb_env, mysql_env, serve
 from devstack.mariadb import MariaDBServer
 from devstack.moto_server import MotoServer
 from devstack.ports import free_port
+from graphql_api.admin.db_init import apply_sql_files
 from graphql_api.schema import build_schema, schema_sdl
+from graphql_api.settings import load_settings
 from tests.utils.mariadb import reseed
 from tests.utils.metrics import scrape, value
-from tests.utils.query_strategies import read_queries
+from tests.utils.query_strategies import mutations, read_queries
 
 OPERATIONS = Path(__file__).resolve().parent / "operations"
 SCHEMA = build_schema()._schema
@@ -203,6 +207,14 @@ def test_store_failures_answer_alike(
         httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
     ):
         twins = Twins(fast_client, reference_client, "failing")
+        # First, while the breaker is closed: a write the primary refuses is
+        # tried once, whoever answers.
+        write = (
+            'mutation { assignCustomer(input: {customerId: "C-00020", salesRepId: "SR-001"})'
+            " { __typename } }"
+        )
+        answer = twins.compare({"query": write})
+        assert answer["errors"][0]["extensions"]["code"] == "STORE_UNAVAILABLE"
         for document in (
             '{ customer(id: "C-00001") { id name source salesRep { id source } } }',
             "{ salesReps(first: 3) { nodes { id customers(first: 2) { nodes { id } } } } }",
@@ -247,3 +259,75 @@ def test_timeouts_answer_alike(mariadb: MariaDBServer) -> None:
         finally:
             mariadb.resume()
     assert answer["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+# Times of day differ between two servers writing the same change; every other
+# byte must not.
+_TIMESTAMP = re.compile(rb'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00"')
+
+
+@pytest.fixture(params=["memory", "mysql"])
+def writing_twins(
+    request: pytest.FixtureRequest, mariadb: MariaDBServer
+) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Twins that each write to a store of their own, both from the demo rows."""
+    fast_env: dict[str, str] = {}
+    reference_env: dict[str, str] = {}
+    if request.param == "mysql":
+        reseed(mariadb)
+        fast_env = mysql_env(mariadb)
+        reference_env = {**fast_env, "RDS_DATABASE": _fresh_database(mariadb, "twin")}
+    with (
+        serve({**fast_env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
+        serve({**reference_env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
+        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
+        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
+    ):
+        yield fast_client, reference_client
+
+
+def _fresh_database(server: MariaDBServer, name: str) -> str:
+    connection = server.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+    finally:
+        connection.close()
+    settings = load_settings({**mysql_env(server), "RDS_DATABASE": name})
+    assert settings.mysql is not None
+    asyncio.run(apply_sql_files(settings.mysql, with_seed=True))
+    return name
+
+
+def test_mutations_answer_alike(writing_twins: tuple[httpx.Client, httpx.Client]) -> None:
+    """The same writes in the same order, then a read of what they changed."""
+    fast, reference = writing_twins
+    answered_before = _answered(fast)
+    headers = {"x-request-id": "differential"}
+
+    @settings(_EXAMPLES, max_examples=80)
+    @given(operation=mutations())
+    def check(operation: tuple[str, dict[str, Any]]) -> None:
+        document, variables = operation
+        body = {"query": document, "variables": variables}
+        answers = [
+            client.post("/graphql", json=body, headers=headers) for client in (fast, reference)
+        ]
+        assert answers[0].status_code == answers[1].status_code, body
+        assert _headers(answers[0]) == _headers(answers[1]), body
+        bodies = [_TIMESTAMP.sub(b'"T"', answer.content) for answer in answers]
+        assert bodies[0] == bodies[1], body
+
+    check()
+    after = (
+        "{ customers(first: 100) { nodes { id name email city status version salesRep { id } } } }"
+    )
+    read = [client.post("/graphql", json={"query": after}).content for client in (fast, reference)]
+    assert read[0] == read[1]
+    assert _answered(fast) - answered_before >= 60
+
+
+def _answered(client: httpx.Client) -> float:
+    samples, _ = scrape(client)
+    return value(samples, "graphql_api_fast_path_total", outcome="answered")

@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLSchema
+import strawberry
+from graphql import GraphQLSchema, OperationType
 from graphql.execution.values import get_variable_values
 
 from graphql_api.context import Context
 from graphql_api.fastpath.documents import DocumentCache, PreparedOperation
-from graphql_api.fastpath.execute import Delegate, run_plan
+from graphql_api.fastpath.execute import Delegate, run_mutation, run_plan
 from graphql_api.fastpath.plan import Planner, RequestPlan, Unplannable
 from graphql_api.schema.limits import measure_operation, violations
 from graphql_api.schema.source_report import stores_extension
@@ -47,7 +48,7 @@ class FastAnswer:
 class FastPath:
     def __init__(
         self,
-        schema: GraphQLSchema,
+        schema: strawberry.Schema,
         *,
         limits: QueryLimits,
         max_page_size: int,
@@ -55,9 +56,9 @@ class FastPath:
     ) -> None:
         """`report` hears each operation's outcome: answered, declined or handed_on."""
         self._report = report
-        self._schema = schema
+        self._schema: GraphQLSchema = schema._schema
         self._limits = limits
-        self._documents = DocumentCache(schema, max_tokens=limits.max_tokens)
+        self._documents = DocumentCache(self._schema, max_tokens=limits.max_tokens)
         self._planner = Planner(schema, max_page_size=max_page_size)
 
     async def execute(
@@ -67,15 +68,20 @@ class FastPath:
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
         context: Context,
+        mutations: bool = True,
     ) -> FastAnswer | None:
-        """The answer, or None: the reference execution answers."""
-        plan = self._plan(query, operation_name, variables, context)
+        """The answer, or None: the reference execution answers. `mutations`
+        False (a GET) declines mutations, which strawberry then refuses."""
+        plan = self._plan(query, operation_name, variables, context, mutations=mutations)
         if plan is None:
             self._report("declined")
             return None
         context.loaders.keep_failures()
         try:
-            data = await run_plan(plan.fields, context.loaders)
+            if plan.mutation:
+                data = await run_mutation(plan.fields, context)
+            else:
+                data = await run_plan(plan.fields, context.loaders)
         except Delegate as reason:
             log.info("fast path handed a request on: %s", reason)
             self._report("handed_on")
@@ -98,13 +104,19 @@ class FastPath:
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
         context: Context,
+        *,
+        mutations: bool,
     ) -> _Planned | None:
         """The request's plan when the reference would run it without an error
         before its first resolver; else None."""
-        if not query or not context.principal.may_query:
+        if not query:
             return None
         prepared = self._documents.operation(query, operation_name)
         if prepared is None:
+            return None
+        mutation = prepared.operation.operation is OperationType.MUTATION
+        principal = context.principal
+        if not (principal.may_mutate and mutations if mutation else principal.may_query):
             return None
         coerced = get_variable_values(
             self._schema, prepared.operation.variable_definitions or (), dict(variables or {})
@@ -118,7 +130,7 @@ class FastPath:
         except Unplannable:
             return None
         named = prepared.operation.name
-        return _Planned(fields, named.value if named else None)
+        return _Planned(fields, named.value if named else None, mutation)
 
     def _within_limits(
         self,
@@ -175,3 +187,4 @@ class _ReadRecorder(Mapping[str, Any]):
 class _Planned:
     fields: RequestPlan
     document_operation_name: str | None
+    mutation: bool

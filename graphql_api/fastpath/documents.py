@@ -3,7 +3,7 @@
 A front end sends the same few documents over and over; after the first time
 a repeat costs one dictionary lookup. Only documents the fast path can run
 completely are kept as operations: a valid query that asks for no
-introspection, uses no directive but @skip and @include and no fragment
+introspection (a query or a mutation), uses no directive but @skip and @include and no fragment
 variables. Anything else (a syntax error, a validation error, a mutation,
 `__schema`) is remembered as None, and the reference execution answers it,
 errors and all.
@@ -35,11 +35,12 @@ from strawberry.schema.schema import validate_document
 
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 _PLAIN_DIRECTIVES = frozenset({"skip", "include"})
+_COVERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedOperation:
-    """A parsed, valid query operation of a document, ready to plan."""
+    """A parsed, valid query or mutation of a document, ready to plan."""
 
     document: DocumentNode
     operation: OperationDefinitionNode
@@ -99,7 +100,7 @@ def _operations(
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     prepared: dict[str | None, PreparedOperation] = {}
     for operation in operations:
-        if operation.operation is not OperationType.QUERY:
+        if operation.operation not in _COVERED:
             continue
         entry = PreparedOperation(
             document, operation, fragments, fixed_selection=not unsupported.variable_directives

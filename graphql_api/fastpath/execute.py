@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from graphql_api.context import Context
 from graphql_api.fastpath.plan import FieldPlan, ObjectPlan, RequestPlan, Shape
 from graphql_api.loaders import Loaders
 
@@ -67,17 +68,65 @@ def _complete(shape: Shape, value: Any, wave: _Wave) -> Any:
             return outs
         return [_complete(item, element, wave) for element in value]
     out: dict[str, Any] = {}
+    if kind == Shape.ABSTRACT:
+        assert shape.plans is not None
+        wave.add(shape.plans[_type_name(value)], [value], [out])
+        return out
     assert shape.plan is not None
     wave.add(shape.plan, [value], [out])
     return out
 
 
+_TYPE_NAMES: dict[type, str] = {}
+
+
+def _type_name(value: Any) -> str:
+    """The GraphQL object type of a value of a union or interface: its strawberry
+    class's, as strawberry resolves the type."""
+    kind = type(value)
+    name = _TYPE_NAMES.get(kind)
+    if name is None:
+        name = _TYPE_NAMES[kind] = kind.__strawberry_definition__.name
+    return name
+
+
 async def run_plan(plan: RequestPlan, loaders: Loaders) -> dict[str, Any]:
-    """The operation's `data`; raises Delegate."""
+    """A query's `data`; raises Delegate."""
     data: dict[str, Any] = {}
     wave = _Wave()
     wave.add(plan.fields, [None], [data])
-    arguments = plan.arguments
+    await _drain(wave, loaders, plan.arguments)
+    return data
+
+
+async def run_mutation(plan: RequestPlan, context: Context) -> dict[str, Any]:
+    """A mutation's `data`: its fields one after the other, each written and its
+    selection read before the next starts, as GraphQL runs mutations. Each
+    outcome is left in `context.settled_mutations` until the whole operation is
+    answered, so a request handed on after a write never writes twice."""
+    data: dict[str, Any] = {}
+    settled = context.settled_mutations
+    for field in plan.fields:
+        if field.typename is not None:
+            data[field.key] = field.typename
+            continue
+        assert field.mutate is not None
+        given = plan.arguments[id(field)] if field.per_request else field.arguments
+        try:
+            outcome = await field.mutate(context, given)
+        except Exception as error:
+            settled[field.key] = error
+            raise
+        settled[field.key] = outcome
+        wave = _Wave()
+        data[field.key] = _complete(field.shape, outcome, wave)
+        await _drain(wave, context.loaders, plan.arguments)
+    settled.clear()
+    return data
+
+
+async def _drain(wave: _Wave, loaders: Loaders, arguments: dict[int, Any]) -> None:
+    """Completes a wave and every wave after it."""
     while wave.groups:
         following = _Wave()
         groups = wave.groups
@@ -92,7 +141,6 @@ async def run_plan(plan: RequestPlan, loaders: Loaders) -> dict[str, Any]:
             for shape, key, future, out in wave.waiting:
                 out[key] = _complete(shape, future.result(), following)
         wave = following
-    return data
 
 
 def _write(

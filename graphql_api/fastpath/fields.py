@@ -154,5 +154,16 @@ RESOLVED: dict[str, dict[str, ResolvedField]] = {
     },
 }
 
-# Types whose values are records: a field not in RESOLVED reads the attribute.
-RECORD_TYPES = frozenset({"Customer", "SalesRep", "CustomerEvent"})
+# Types whose values are records (or strawberry objects with the same
+# attributes): a field not in RESOLVED reads the attribute.
+RECORD_TYPES = frozenset(
+    {
+        "Customer",
+        "SalesRep",
+        "CustomerEvent",
+        "NotFoundError",
+        "ValidationError",
+        "VersionConflictError",
+        "AlreadyExistsError",
+    }
+)

@@ -13,12 +13,13 @@ no twin for, an abstract type.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import strawberry
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
@@ -27,6 +28,7 @@ from graphql import (
     GraphQLID,
     GraphQLInputObjectType,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -34,6 +36,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    GraphQLUnionType,
     Visitor,
     get_named_type,
     visit,
@@ -45,10 +48,15 @@ from graphql.execution.collect_fields import (
     collect_subfields,
 )
 from graphql.execution.values import VariableValues, get_argument_values
+from strawberry.types.arguments import convert_arguments
 
 from graphql_api.errors import UserInputError
 from graphql_api.fastpath.documents import PreparedOperation
 from graphql_api.fastpath.fields import RECORD_TYPES, RESOLVED, ResolvedField
+from graphql_api.schema.mutations import MUTATIONS
+
+if TYPE_CHECKING:
+    from graphql_api.context import Context
 
 Serialize = Callable[[Any], Any]
 
@@ -56,9 +64,9 @@ Serialize = Callable[[Any], Any]
 class Shape:
     """A field's output type: how a raw value becomes JSON."""
 
-    __slots__ = ("item", "kind", "non_null", "plan", "serialize")
+    __slots__ = ("item", "kind", "non_null", "plan", "plans", "serialize")
 
-    LEAF, LIST, OBJECT = 0, 1, 2
+    LEAF, LIST, OBJECT, ABSTRACT = 0, 1, 2, 3
 
     def __init__(
         self,
@@ -67,12 +75,15 @@ class Shape:
         non_null: bool,
         item: Shape | None = None,
         plan: ObjectPlan | None = None,
+        plans: dict[str, ObjectPlan] | None = None,
         serialize: Serialize | None = None,
     ) -> None:
         self.kind = kind
         self.non_null = non_null
         self.item = item
         self.plan = plan
+        # A union or an interface: the plan of each object type it may be.
+        self.plans = plans
         self.serialize = serialize
 
 
@@ -89,6 +100,8 @@ class FieldPlan:
     # `__typename`: the constant it answers.
     typename: str | None = None
     per_request: bool = False
+    # A mutation: the function its resolver calls, with (context, input).
+    mutate: Callable[[Context, Any], Awaitable[Any]] | None = None
 
 
 ObjectPlan = tuple[FieldPlan, ...]
@@ -99,9 +112,7 @@ class _ArgumentSlot:
     """A field whose arguments use variables: prepared again for each request."""
 
     field: FieldPlan
-    resolved: ResolvedField
-    definition: GraphQLField
-    details: FieldDetailsList
+    prepare: Callable[[VariableValues], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +180,9 @@ def _enum_serializer(enum_type: GraphQLEnumType) -> Serialize:
 class Planner:
     """Builds request plans for one schema; remembers per-field choices."""
 
-    def __init__(self, schema: GraphQLSchema, *, max_page_size: int) -> None:
-        self._schema = schema
+    def __init__(self, schema: strawberry.Schema, *, max_page_size: int) -> None:
+        self._strawberry = schema
+        self._schema: GraphQLSchema = schema._schema
         self._max_page_size = max_page_size
         self._serializers: dict[str, Serialize] = {}
         self._readers: dict[tuple[str, str], Callable[[Any], Any]] = {}
@@ -196,15 +208,11 @@ class Planner:
                 raise
             if prepared.fixed_selection:
                 memo[_SKELETON] = skeleton
-        arguments = {}
-        for slot in skeleton.slots:
-            arguments[id(slot.field)] = _prepare(
-                self, slot.resolved, slot.definition, slot.details, variables
-            )
+        arguments = {id(slot.field): slot.prepare(variables) for slot in skeleton.slots}
         return RequestPlan(skeleton.fields, arguments)
 
     def _skeleton(self, prepared: PreparedOperation, variables: VariableValues) -> _Skeleton:
-        root = self._schema.query_type
+        root = self._schema.get_root_type(prepared.operation.operation)
         assert root is not None
         collected = collect_fields(
             self._schema, prepared.fragments, variables, root, prepared.operation
@@ -238,6 +246,25 @@ class Planner:
     def schema(self) -> GraphQLSchema:
         return self._schema
 
+    def mutation_input(
+        self, definition: GraphQLField, details: FieldDetailsList, variables: VariableValues
+    ) -> Any:
+        """The mutation's `input` as its resolver receives it: converted by
+        strawberry's own function, as strawberry converts it."""
+        try:
+            given = get_argument_values(
+                definition, details[0].node, variables, details[0].fragment_variable_values
+            )
+            converted = convert_arguments(
+                given,
+                definition.extensions["strawberry-definition"].arguments,
+                scalar_registry=self._strawberry.schema_converter.scalar_registry,
+                config=self._strawberry.config,
+            )
+        except (GraphQLError, ValueError, TypeError):
+            raise Unplannable("mutation input") from None
+        return converted["input"]
+
     @property
     def max_page_size(self) -> int:
         return self._max_page_size
@@ -262,18 +289,50 @@ class _Request:
             leaf = Shape(Shape.LEAF, non_null=True, serialize=str)
             return FieldPlan(key, None, None, None, leaf, typename=parent.name)
         definition = parent.fields[name]
+        shape = self._shape(definition.type, details)
+        if parent is self._planner.schema.mutation_type:
+            return self._mutation(key, name, definition, details, shape)
         resolved = RESOLVED.get(parent.name, {}).get(name)
         if resolved is None and (parent.name not in RECORD_TYPES or definition.args):
             raise Unplannable(f"{parent.name}.{name}")
-        shape = self._shape(definition.type, details)
         if resolved is None:
             return FieldPlan(key, self._planner.reader(parent, name), None, None, shape)
+        planner = self._planner
         if resolved.prepare is not None and _uses_variables(details):
             planned = FieldPlan(key, None, resolved.resolve, None, shape, per_request=True)
-            self.slots.append(_ArgumentSlot(planned, resolved, definition, details))
+            self.slots.append(
+                _ArgumentSlot(
+                    planned,
+                    lambda variables: _prepare(planner, resolved, definition, details, variables),
+                )
+            )
             return planned
-        arguments = _prepare(self._planner, resolved, definition, details, self._variables)
+        arguments = _prepare(planner, resolved, definition, details, self._variables)
         return FieldPlan(key, None, resolved.resolve, arguments, shape)
+
+    def _mutation(
+        self,
+        key: str,
+        name: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        shape: Shape,
+    ) -> FieldPlan:
+        mutate = MUTATIONS.get(name)
+        if mutate is None:
+            raise Unplannable(f"Mutation.{name}")
+        planner = self._planner
+        if _uses_variables(details):
+            planned = FieldPlan(key, None, None, None, shape, per_request=True, mutate=mutate)
+            self.slots.append(
+                _ArgumentSlot(
+                    planned,
+                    lambda variables: planner.mutation_input(definition, details, variables),
+                )
+            )
+            return planned
+        given = planner.mutation_input(definition, details, self._variables)
+        return FieldPlan(key, None, None, given, shape, mutate=mutate)
 
     def _shape(self, output: GraphQLOutputType, details: FieldDetailsList) -> Shape:
         non_null = isinstance(output, GraphQLNonNull)
@@ -295,7 +354,19 @@ class _Request:
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
             serialize = self._planner.serializer(inner)
             return Shape(Shape.LEAF, non_null=non_null, serialize=serialize)
-        raise Unplannable(f"abstract type {inner}")
+        assert isinstance(inner, GraphQLUnionType | GraphQLInterfaceType)
+        plans = {}
+        for possible in self._planner.schema.get_possible_types(inner):
+            collected = collect_subfields(
+                self._planner.schema,
+                self._prepared.fragments,
+                self._variables,
+                self._prepared.operation,
+                possible,
+                details,
+            )
+            plans[possible.name] = self.object_plan(possible, collected.grouped_field_set)
+        return Shape(Shape.ABSTRACT, non_null=non_null, plans=plans)
 
 
 def _uses_variables(details: FieldDetailsList) -> bool:

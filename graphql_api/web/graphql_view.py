@@ -100,7 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide=None)
         self._fast_path = (
             FastPath(
-                schema._schema,
+                schema,
                 limits=settings.limits,
                 max_page_size=settings.max_page_size,
                 report=report_fast_path or (lambda outcome: None),
@@ -192,6 +192,7 @@ class GraphQLView(GraphQL[Context, None]):
                 operation_name=request_data.operation_name,
                 variables=request_data.variables,
                 context=context,
+                mutations=request_adapter.method == "POST",
             )
             if answer is not None:
                 context.operations.append(answer.operation_name or "anonymous")

@@ -189,3 +189,67 @@ def read_queries(draw: st.DrawFn, schema: GraphQLSchema) -> tuple[str, dict[str,
     header = f"query Q({', '.join(document.definitions)})" if document.definitions else "query Q"
     text = " ".join([header, body, *document.fragments])
     return text, document.variables
+
+
+_CUSTOMER_IDS = ("C-00020", "C-00021", "C-00137", "C-90001", "C-99999", "", "bad id!")
+_REP_IDS = ("SR-001", "SR-002", "SR-019", "SR-020", "SR-404")
+_VERSIONS = (None, None, 1, 2, 3, 99, -1)
+_TEXTS = (None, "Acme", "a@b.example", "not an email", "x" * 300, "Zürich")
+_SELECTION = (
+    "__typename ... on Customer { id name email city status version salesRep { id fullName }"
+    " history(first: 2) { kind note fromStatus toStatus toSalesRep { id } } }"
+    " ... on UserError { code message } ... on NotFoundError { id }"
+    " ... on ValidationError { field } ... on VersionConflictError { currentVersion }"
+    " ... on AlreadyExistsError { id }"
+)
+_INPUT_TYPES = {
+    "assignCustomer": "AssignCustomerInput",
+    "unassignCustomer": "UnassignCustomerInput",
+    "updateCustomerStatus": "UpdateCustomerStatusInput",
+    "createCustomer": "CreateCustomerInput",
+    "updateCustomer": "UpdateCustomerInput",
+}
+
+
+@st.composite
+def _mutation_input(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    if name == "createCustomer":
+        # Always with an id: one the server makes up is random, so two servers differ.
+        given: dict[str, Any] = {
+            "name": draw(st.sampled_from(("New Co", "", "x" * 300))),
+            "id": draw(st.sampled_from(_CUSTOMER_IDS)),
+        }
+        for field_name in ("email", "city", "country"):
+            if draw(st.booleans()):
+                given[field_name] = draw(st.sampled_from(_TEXTS))
+        if draw(st.booleans()):
+            given["salesRepId"] = draw(st.sampled_from(_REP_IDS))
+        return given
+    given = {"customerId": draw(st.sampled_from(_CUSTOMER_IDS))}
+    version = draw(st.sampled_from(_VERSIONS))
+    if version is not None:
+        given["expectedVersion"] = version
+    if name == "assignCustomer":
+        given["salesRepId"] = draw(st.sampled_from(_REP_IDS))
+    if name == "updateCustomerStatus":
+        given["status"] = draw(st.sampled_from(_STATUSES))
+    if name == "updateCustomer":
+        for field_name in ("name", "email", "city"):
+            if draw(st.booleans()):
+                given[field_name] = draw(st.sampled_from(_TEXTS))
+    if name != "updateCustomer" and draw(st.booleans()):
+        given["note"] = draw(st.sampled_from(("moved", "x" * 600)))
+    return given
+
+
+@st.composite
+def mutations(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """A mutation operation of one or two fields, its inputs as variables."""
+    names = draw(st.lists(st.sampled_from(sorted(_INPUT_TYPES)), min_size=1, max_size=2))
+    definitions, fields, variables = [], [], {}
+    for position, name in enumerate(names):
+        definitions.append(f"$in{position}: {_INPUT_TYPES[name]}!")
+        fields.append(f"m{position}: {name}(input: $in{position}) {{ {_SELECTION} }}")
+        variables[f"in{position}"] = draw(_mutation_input(name))
+    document = f"mutation M({', '.join(definitions)}) {{ {' '.join(fields)} }}"
+    return document, variables
