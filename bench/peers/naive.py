@@ -11,9 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import fields
 
-from aiodataloader import DataLoader
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,27 +19,16 @@ from starlette.routing import Route
 
 from bench.peers.serve import serve
 from graphql_api.context import Context
-from graphql_api.loaders import Loaders, create_loaders
+from graphql_api.loaders import create_loaders
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings
-from graphql_api.stores.protocol import StoreReader
 from graphql_api.web.graphql_view import GraphQLView
-
-
-def unbatched_loaders(store: StoreReader) -> Loaders:
-    loaders = create_loaders(store)
-    for field in fields(loaders):
-        loader = getattr(loaders, field.name)
-        assert isinstance(loader, DataLoader)
-        loader.batch = False
-        loader.cache = False
-    return loaders
 
 
 class NaiveEndpoint(GraphQLView):
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         context = await super().get_context(request, response)
-        context.loaders = unbatched_loaders(context.writer)
+        context.loaders = create_loaders(context.writer, batching=False)
         return context
 
 
