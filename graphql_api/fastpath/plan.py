@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import strawberry
 from graphql import (
@@ -61,30 +61,22 @@ if TYPE_CHECKING:
 Serialize = Callable[[Any], Any]
 
 
+@dataclass(slots=True)
 class Shape:
     """A field's output type: how a raw value becomes JSON."""
 
-    __slots__ = ("item", "kind", "non_null", "plan", "plans", "serialize")
+    LEAF: ClassVar[int] = 0
+    LIST: ClassVar[int] = 1
+    OBJECT: ClassVar[int] = 2
+    ABSTRACT: ClassVar[int] = 3
 
-    LEAF, LIST, OBJECT, ABSTRACT = 0, 1, 2, 3
-
-    def __init__(
-        self,
-        kind: int,
-        *,
-        non_null: bool,
-        item: Shape | None = None,
-        plan: ObjectPlan | None = None,
-        plans: dict[str, ObjectPlan] | None = None,
-        serialize: Serialize | None = None,
-    ) -> None:
-        self.kind = kind
-        self.non_null = non_null
-        self.item = item
-        self.plan = plan
-        # A union or an interface: the plan of each object type it may be.
-        self.plans = plans
-        self.serialize = serialize
+    kind: int
+    non_null: bool
+    item: Shape | None = None
+    plan: ObjectPlan | None = None
+    # A union or an interface: the plan of each object type it may be.
+    plans: dict[str, ObjectPlan] | None = None
+    serialize: Serialize | None = None
 
 
 @dataclass(frozen=True, slots=True)
