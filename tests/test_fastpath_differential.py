@@ -37,6 +37,8 @@ from tests.utils.mariadb import reseed
 from tests.utils.metrics import scrape, value
 from tests.utils.query_strategies import mutations, read_queries
 
+pytestmark = pytest.mark.long_running
+
 OPERATIONS = Path(__file__).resolve().parent / "operations"
 SCHEMA = build_schema()._schema
 _A_DATE = StringValueNode(value="2024-01-01T00:00:00+00:00")
