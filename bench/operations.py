@@ -74,6 +74,16 @@ def _graphql(query: str, variables: dict[str, object]) -> HttpRequest:
     return HttpRequest("POST", "/graphql", json.dumps({"query": query, "variables": variables}))
 
 
+FLOOR_QUERY = "{ __typename }"
+
+
+def floor_request(style: Style) -> HttpRequest:
+    """The least a request can ask: what one request costs before any data."""
+    if style is Style.REST:
+        return HttpRequest("GET", "/ping")
+    return _graphql(FLOOR_QUERY, {})
+
+
 def customer_request(style: Style, ident: str) -> HttpRequest:
     if style is Style.REST:
         return HttpRequest("GET", f"/customers/{ident}")
@@ -104,6 +114,10 @@ def _spread(count: int, limit: int) -> list[int]:
     """Up to `limit` numbers in 1..count, evenly spread."""
     step = max(1, count // limit)
     return list(range(1, count + 1, step))[:limit]
+
+
+def floor_plan(style: Style, scale: Scale) -> list[HttpRequest]:
+    return [floor_request(style)]
 
 
 def o1_plan(style: Style, scale: Scale) -> list[HttpRequest]:
@@ -154,6 +168,7 @@ class Operation:
 
 
 OPERATIONS: Sequence[Operation] = (
+    Operation("floor", "{ __typename }; the REST peer's cheapest route with auth (GET /ping)"),
     Operation("O1", "customer(id) with ten fields and salesRep { id fullName email }"),
     Operation(
         "O2", f"salesRep(id) {{ customers(first: {O2_FIRST}) {{ nodes {{ ten fields }} }} }}"

@@ -40,6 +40,7 @@ def test_every_operation_runs_under_load_against_every_peer(report: smoke.SmokeR
 
 def test_peers_were_compared_on_every_operation(report: smoke.SmokeReport) -> None:
     assert report.compared == [
+        "floor request 0",
         "O1 request 0",
         "O1 request 1",
         "O1 request 599",
@@ -53,12 +54,17 @@ def test_peers_were_compared_on_every_operation(report: smoke.SmokeReport) -> No
     ]
 
 
-@pytest.mark.parametrize("operation", [op.name for op in OPERATIONS], ids=str)
+@pytest.mark.parametrize("operation", [op.name for op in OPERATIONS if op.name != "floor"], ids=str)
 def test_rest_peer_needs_no_more_statements_than_the_api(
     report: smoke.SmokeReport, operation: str
 ) -> None:
     rest = _case(report, operation, Peer.REST).statements_per_request
     assert 1 <= rest <= _case(report, operation, Peer.API).statements_per_request
+
+
+def test_the_floor_case_reads_nothing(report: smoke.SmokeReport) -> None:
+    for peer in Peer:
+        assert _case(report, "floor", peer).statements_per_request == 0
 
 
 def test_naive_peer_pays_one_statement_per_parent_where_the_api_batches(

@@ -225,6 +225,11 @@ async def _assign(pool: Pool, customer_id: str, rep_id: str, *, actor: str) -> d
     }
 
 
+async def ping(request: Request) -> Response:
+    """The cheapest route that proves who asks: the floor case's peer of `{ __typename }`."""
+    return JSONResponse({"data": {"__typename": "Query"}})
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -267,6 +272,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/salesreps/{sales_rep_id}/customers", rep_customers),
             Route("/overview", overview),
             Route("/assignments", assign, methods=["POST"]),
+            Route("/ping", ping),
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,
