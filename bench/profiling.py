@@ -29,7 +29,8 @@ _STAGES = (
     ("SQL: stores + asyncmy driver", re.compile(r"\((graphql_api/stores|asyncmy)/")),
     ("DataLoader batching", re.compile(r"\((aiodataloader/|graphql_api/loaders)")),
     ("GraphQL execution: fields, resolvers", re.compile(r"\(graphql/execution/")),
-    ("JSON encoding", re.compile(r"\(json/")),
+    ("JSON encoding", re.compile(r"\((json/|graphql_api/web/json_body)")),
+    ("fast path: plans, response dicts", re.compile(r"\(graphql_api/fastpath/")),
     ("strawberry request handling", re.compile(r"\(strawberry/")),
     ("HTTP (uvicorn, starlette)", re.compile(r"\((uvicorn|starlette|httptools)/")),
 )

@@ -42,6 +42,7 @@ from graphql_api.schema.source_report import stores_extension
 from graphql_api.settings import Settings
 from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
+from graphql_api.web.json_body import encode_json
 from graphql_api.web.request_log import (
     RequestRecord,
     current_request,
@@ -207,6 +208,9 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(data, list) and len(data) > limit:
             raise _BatchTooLarge(limit, len(data))
         return data
+
+    def encode_json(self, data: object) -> bytes:
+        return encode_json(data)
 
     def _plain_post(self, request: Request) -> bool:
         """A JSON POST without a streaming Accept: what the fast path may take."""
