@@ -7,10 +7,9 @@ costs no extra statement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from aiodataloader import DataLoader
 
@@ -146,6 +145,30 @@ class SalesRepPageLoader(RequestLoader[PageRequest, Page[SalesRepRecord]]):
         return pages
 
 
+class _Made(Generic[_LoaderT]):
+    """A loader of the request, made on first use by `make` and kept."""
+
+    def __init__(self, make: Callable[[Loaders], _LoaderT]) -> None:
+        self._make = make
+
+    def __set_name__(self, owner: type[Loaders], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, loaders: None, owner: type[Loaders]) -> _Made[_LoaderT]: ...
+
+    @overload
+    def __get__(self, loaders: Loaders, owner: type[Loaders]) -> _LoaderT: ...
+
+    def __get__(self, loaders: Loaders | None, owner: type[Loaders]) -> _LoaderT | _Made[_LoaderT]:
+        if loaders is None:
+            return self
+        loader = loaders.made(self._make(loaders))
+        # An instance attribute from now on: the next access skips this.
+        loaders.__dict__[self._name] = loader
+        return loader
+
+
 class Loaders:
     """One request's loaders, each made when the request first needs it.
 
@@ -155,40 +178,30 @@ class Loaders:
     """
 
     def __init__(self, store: StoreReader, *, batching: bool = True) -> None:
-        self._store = store
+        self.store = store
         self._batching = batching
         self._keep_failures = False
         self._made: list[RequestLoader[Any, Any]] = []
 
-    def _make(self, loader: _LoaderT) -> _LoaderT:
+    def made(self, loader: _LoaderT) -> _LoaderT:
+        """A loader just made for this request, set up as the request needs."""
         loader.batch = loader.cache = self._batching
         loader.keep_failures = self._keep_failures
         self._made.append(loader)
         return loader
 
-    @cached_property
-    def customer_by_id(self) -> CustomerByIdLoader:
-        return self._make(CustomerByIdLoader(self._store))
-
-    @cached_property
-    def sales_rep_by_id(self) -> SalesRepByIdLoader:
-        return self._make(SalesRepByIdLoader(self._store))
-
-    @cached_property
-    def customers_by_sales_rep(self) -> CustomersBySalesRepLoader:
-        return self._make(CustomersBySalesRepLoader(self._store, self.customer_by_id))
-
-    @cached_property
-    def events_by_customer(self) -> EventsByCustomerLoader:
-        return self._make(EventsByCustomerLoader(self._store))
-
-    @cached_property
-    def customer_search(self) -> CustomerSearchLoader:
-        return self._make(CustomerSearchLoader(self._store, self.customer_by_id))
-
-    @cached_property
-    def sales_rep_page(self) -> SalesRepPageLoader:
-        return self._make(SalesRepPageLoader(self._store, self.sales_rep_by_id))
+    customer_by_id = _Made(lambda loaders: CustomerByIdLoader(loaders.store))
+    sales_rep_by_id = _Made(lambda loaders: SalesRepByIdLoader(loaders.store))
+    customers_by_sales_rep = _Made(
+        lambda loaders: CustomersBySalesRepLoader(loaders.store, loaders.customer_by_id)
+    )
+    events_by_customer = _Made(lambda loaders: EventsByCustomerLoader(loaders.store))
+    customer_search = _Made(
+        lambda loaders: CustomerSearchLoader(loaders.store, loaders.customer_by_id)
+    )
+    sales_rep_page = _Made(
+        lambda loaders: SalesRepPageLoader(loaders.store, loaders.sales_rep_by_id)
+    )
 
     def keep_failures(self) -> None:
         """From now on a read that failed in this request stays failed in it."""

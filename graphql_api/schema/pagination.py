@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from graphql_api.context import Info
 from graphql_api.errors import UserInputError
 from graphql_api.stores.records import CustomerRecord, Page, PageRequest, SalesRepRecord
 from graphql_api.validation import ID_MAX_LENGTH
@@ -48,6 +49,11 @@ def page_request(*, first: int | None, after: str | None, max_page_size: int) ->
         first=page_size(first, max_page_size=max_page_size),
         after=None if after is None else decode_cursor(after),
     )
+
+
+def requested_page(info: Info, *, first: int | None, after: str | None) -> PageRequest:
+    """The page a list field's arguments ask for, within the configured cap."""
+    return page_request(first=first, after=after, max_page_size=info.context.settings.max_page_size)
 
 
 @strawberry.type

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import strawberry
 
 from graphql_api import validation
@@ -9,9 +12,12 @@ from graphql_api.context import Info
 from graphql_api.errors import UserInputError, ValidationFailedError
 from graphql_api.loaders import CustomerSearchKey
 from graphql_api.schema.customer import Customer, CustomerFilter
-from graphql_api.schema.pagination import Connection, connection, page_request
+from graphql_api.schema.pagination import Connection, connection, requested_page
 from graphql_api.schema.sales_rep import SalesRep
 from graphql_api.stores import records
+
+_RecordT = TypeVar("_RecordT")
+_NodeT = TypeVar("_NodeT")
 
 
 def id_argument(argument: str, value: str) -> str:
@@ -36,12 +42,16 @@ def customer_filter(where: CustomerFilter | None) -> records.CustomerFilter:
     )
 
 
+def _node(record: _RecordT | None, to_node: Callable[[_RecordT], _NodeT]) -> _NodeT | None:
+    return None if record is None else to_node(record)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="A customer by id; null when there is none.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        record = await info.context.loaders.customer_by_id.load(id_argument("id", id))
-        return None if record is None else Customer.from_record(record)
+        loader = info.context.loaders.customer_by_id
+        return _node(await loader.load(id_argument("id", id)), Customer.from_record)
 
     @strawberry.field(description="Customers in id order, optionally filtered.")
     async def customers(
@@ -51,24 +61,22 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
     ) -> Connection[Customer]:
-        request = page_request(
-            first=first, after=after, max_page_size=info.context.settings.max_page_size
-        )
+        request = requested_page(info, first=first, after=after)
         key = CustomerSearchKey(where=customer_filter(filter), page=request)
         page = await info.context.loaders.customer_search.load(key)
         return connection(page, Customer.from_record)
 
     @strawberry.field(description="A sales rep by id; null when there is none.")
     async def sales_rep(self, info: Info, id: strawberry.ID) -> SalesRep | None:
-        record = await info.context.loaders.sales_rep_by_id.load(id_argument("id", id))
-        return None if record is None else SalesRep.from_record(record)
+        return _node(
+            await info.context.loaders.sales_rep_by_id.load(id_argument("id", id)),
+            SalesRep.from_record,
+        )
 
     @strawberry.field(description="Sales reps in id order.")
     async def sales_reps(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> Connection[SalesRep]:
-        request = page_request(
-            first=first, after=after, max_page_size=info.context.settings.max_page_size
-        )
+        request = requested_page(info, first=first, after=after)
         page = await info.context.loaders.sales_rep_page.load(request)
         return connection(page, SalesRep.from_record)

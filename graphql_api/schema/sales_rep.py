@@ -7,7 +7,7 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.schema.customer import Customer, from_record
 from graphql_api.schema.enums import CustomerStatus, DataSource
-from graphql_api.schema.pagination import Connection, connection, page_request
+from graphql_api.schema.pagination import Connection, connection, requested_page
 from graphql_api.stores.records import RepCustomersKey, SalesRepRecord
 
 
@@ -34,9 +34,7 @@ class SalesRep:
         after: str | None = None,
         status: CustomerStatus | None = None,
     ) -> Connection[Customer]:
-        request = page_request(
-            first=first, after=after, max_page_size=info.context.settings.max_page_size
-        )
+        request = requested_page(info, first=first, after=after)
         key = RepCustomersKey(sales_rep_id=self.id, page=request, status=status)
         page = await info.context.loaders.customers_by_sales_rep.load(key)
         return connection(page, Customer.from_record)

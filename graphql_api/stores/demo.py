@@ -10,15 +10,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from graphql_api.stores.records import (
-    CustomerEventKind,
-    CustomerEventRecord,
-    CustomerRecord,
-    CustomerStatus,
-    DataSource,
-    SalesRepRecord,
-)
+from graphql_api.stores import records
 
 SALES_REP_COUNT = 20
 CUSTOMER_COUNT = 500
@@ -112,9 +106,9 @@ _STREETS = ("Main St", "Oak Ave", "Pine Rd", "Elm St", "Lake Dr", "Hill Rd", "Pa
 
 @dataclass(frozen=True, slots=True)
 class DemoData:
-    sales_reps: list[SalesRepRecord]
-    customers: list[CustomerRecord]
-    events: list[CustomerEventRecord]
+    sales_reps: list[records.SalesRepRecord]
+    customers: list[records.CustomerRecord]
+    events: list[records.CustomerEventRecord]
 
 
 def sales_rep_id(number: int) -> str:
@@ -125,14 +119,14 @@ def customer_id(number: int) -> str:
     return f"C-{number:05d}"
 
 
-def _sales_reps(rng: random.Random) -> list[SalesRepRecord]:
+def _sales_reps(rng: random.Random) -> list[records.SalesRepRecord]:
     reps = []
     for number in range(1, SALES_REP_COUNT + 1):
         first = _FIRST_NAMES[(number - 1) % len(_FIRST_NAMES)]
         last = rng.choice(_LAST_NAMES)
         at = _EPOCH + timedelta(days=number)
         reps.append(
-            SalesRepRecord(
+            records.SalesRepRecord(
                 id=sales_rep_id(number),
                 first_name=first,
                 last_name=last,
@@ -143,15 +137,15 @@ def _sales_reps(rng: random.Random) -> list[SalesRepRecord]:
                 active=number % 10 != 0,
                 created_at=at,
                 updated_at=at,
-                source=DataSource.MEMORY,
+                source=records.DataSource.MEMORY,
             )
         )
     return reps
 
 
 def _customer(
-    rng: random.Random, number: int, reps: list[SalesRepRecord], next_event_id: int
-) -> tuple[CustomerRecord, list[CustomerEventRecord]]:
+    rng: random.Random, number: int, reps: list[records.SalesRepRecord], next_event_id: int
+) -> tuple[records.CustomerRecord, list[records.CustomerEventRecord]]:
     ident = customer_id(number)
     company = f"{rng.choice(_COMPANY_WORDS)} {rng.choice(_COMPANY_KINDS)} {number}"
     country, state, city = rng.choice(_PLACES)
@@ -160,54 +154,46 @@ def _customer(
     active_reps = [rep for rep in reps if rep.active]
     # About one customer in twenty waits for a rep.
     rep = None if number % 20 == 0 else rng.choice(active_reps)
-    events = [
-        CustomerEventRecord(
-            id=next_event_id,
-            customer_id=ident,
-            kind=CustomerEventKind.CREATED,
-            at=created,
-            actor="seed",
-            from_sales_rep_id=None,
-            to_sales_rep_id=None,
-            from_status=None,
-            to_status=CustomerStatus.PROSPECT,
-            note=None,
+    events: list[records.CustomerEventRecord] = []
+
+    def event(kind: records.CustomerEventKind, at: datetime, **changed: Any) -> None:
+        quiet: dict[str, Any] = {
+            "from_sales_rep_id": None,
+            "to_sales_rep_id": None,
+            "from_status": None,
+            "to_status": None,
+            "note": None,
+        }
+        events.append(
+            records.CustomerEventRecord(
+                id=next_event_id + len(events),
+                customer_id=ident,
+                kind=kind,
+                at=at,
+                actor="seed",
+                **{**quiet, **changed},
+            )
         )
-    ]
-    status = CustomerStatus.PROSPECT
+
+    event(records.CustomerEventKind.CREATED, created, to_status=records.CustomerStatus.PROSPECT)
+    status = records.CustomerStatus.PROSPECT
     if rep is not None:
-        events.append(
-            CustomerEventRecord(
-                id=next_event_id + len(events),
-                customer_id=ident,
-                kind=CustomerEventKind.ASSIGNED,
-                at=created + timedelta(hours=1),
-                actor="seed",
-                from_sales_rep_id=None,
-                to_sales_rep_id=rep.id,
-                from_status=None,
-                to_status=None,
-                note="initial assignment",
-            )
+        event(
+            records.CustomerEventKind.ASSIGNED,
+            created + timedelta(hours=1),
+            to_sales_rep_id=rep.id,
+            note="initial assignment",
         )
-    later = rng.choice(list(CustomerStatus))
-    if later is not CustomerStatus.PROSPECT:
-        events.append(
-            CustomerEventRecord(
-                id=next_event_id + len(events),
-                customer_id=ident,
-                kind=CustomerEventKind.STATUS_CHANGED,
-                at=created + timedelta(days=3),
-                actor="seed",
-                from_sales_rep_id=None,
-                to_sales_rep_id=None,
-                from_status=status,
-                to_status=later,
-                note=None,
-            )
+    later = rng.choice(list(records.CustomerStatus))
+    if later is not records.CustomerStatus.PROSPECT:
+        event(
+            records.CustomerEventKind.STATUS_CHANGED,
+            created + timedelta(days=3),
+            from_status=status,
+            to_status=later,
         )
         status = later
-    customer = CustomerRecord(
+    customer = records.CustomerRecord(
         id=ident,
         name=company,
         contact_person=f"{contact_first} {contact_last}",
@@ -224,7 +210,7 @@ def _customer(
         version=len(events),
         created_at=created,
         updated_at=events[-1].at,
-        source=DataSource.MEMORY,
+        source=records.DataSource.MEMORY,
     )
     return customer, events
 
@@ -232,8 +218,8 @@ def _customer(
 def demo_data() -> DemoData:
     rng = random.Random(_SEED)
     reps = _sales_reps(rng)
-    customers: list[CustomerRecord] = []
-    events: list[CustomerEventRecord] = []
+    customers: list[records.CustomerRecord] = []
+    events: list[records.CustomerEventRecord] = []
     for number in range(1, CUSTOMER_COUNT + 1):
         customer, its_events = _customer(rng, number, reps, next_event_id=len(events) + 1)
         customers.append(customer)

@@ -13,35 +13,22 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from graphql_api.errors import AlreadyExistsError
-from graphql_api.stores import changes
-from graphql_api.stores.records import (
-    CustomerChange,
-    CustomerEventRecord,
-    CustomerFilter,
-    CustomerRecord,
-    CustomerStatus,
-    DataSource,
-    NewCustomer,
-    Page,
-    PageRequest,
-    RepCustomersKey,
-    SalesRepRecord,
-)
+from graphql_api.stores import changes, records
 
-_T = TypeVar("_T", CustomerRecord, SalesRepRecord)
+_T = TypeVar("_T", records.CustomerRecord, records.SalesRepRecord)
 
 
-def _page(items: Iterable[_T], page: PageRequest) -> Page[_T]:
+def _page(items: Iterable[_T], page: records.PageRequest) -> records.Page[_T]:
     ordered = sorted(items, key=lambda item: item.id)
     after = [item for item in ordered if page.after is None or item.id > page.after]
-    return Page(
+    return records.Page(
         items=after[: page.first],
         has_next_page=len(after) > page.first,
         total_count=len(ordered),
     )
 
 
-def _matches(customer: CustomerRecord, where: CustomerFilter) -> bool:
+def _matches(customer: records.CustomerRecord, where: records.CustomerFilter) -> bool:
     checks = (
         where.status is None or customer.status is where.status,
         where.sales_rep_id is None or customer.sales_rep_id == where.sales_rep_id,
@@ -58,15 +45,15 @@ class MemoryStore:
     def __init__(
         self,
         *,
-        sales_reps: Iterable[SalesRepRecord] = (),
-        customers: Iterable[CustomerRecord] = (),
-        events: Iterable[CustomerEventRecord] = (),
+        sales_reps: Iterable[records.SalesRepRecord] = (),
+        customers: Iterable[records.CustomerRecord] = (),
+        events: Iterable[records.CustomerEventRecord] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        memory = DataSource.MEMORY
+        memory = records.DataSource.MEMORY
         self._reps = {rep.id: replace(rep, source=memory) for rep in sales_reps}
         self._customers = {row.id: replace(row, source=memory) for row in customers}
-        self._events: dict[str, list[CustomerEventRecord]] = {}
+        self._events: dict[str, list[records.CustomerEventRecord]] = {}
         for event in sorted(events, key=lambda event: event.id):
             self._events.setdefault(event.customer_id, []).append(event)
         self._last_event_id = max((event.id for event in events), default=0)
@@ -75,21 +62,23 @@ class MemoryStore:
         self._write_lock = asyncio.Lock()
 
     @property
-    def source(self) -> DataSource:
-        return DataSource.MEMORY
+    def source(self) -> records.DataSource:
+        return records.DataSource.MEMORY
 
     async def ping(self) -> None:
         return
 
-    async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
+    async def customers_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, records.CustomerRecord]:
         return {id: self._customers[id] for id in ids if id in self._customers}
 
-    async def sales_reps_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, SalesRepRecord]:
+    async def sales_reps_by_ids(
+        self, *, ids: Sequence[str]
+    ) -> Mapping[str, records.SalesRepRecord]:
         return {id: self._reps[id] for id in ids if id in self._reps}
 
     async def customers_by_sales_reps(
-        self, *, keys: Sequence[RepCustomersKey]
-    ) -> list[Page[CustomerRecord]]:
+        self, *, keys: Sequence[records.RepCustomersKey]
+    ) -> list[records.Page[records.CustomerRecord]]:
         return [
             _page(
                 (
@@ -105,7 +94,7 @@ class MemoryStore:
 
     async def events_by_customers(
         self, *, customer_ids: Sequence[str], first: int
-    ) -> Mapping[str, list[CustomerEventRecord]]:
+    ) -> Mapping[str, list[records.CustomerEventRecord]]:
         return {
             id: list(reversed(self._events.get(id, [])))[:first]
             for id in customer_ids
@@ -113,37 +102,43 @@ class MemoryStore:
         }
 
     async def customers_page(
-        self, *, where: CustomerFilter, page: PageRequest
-    ) -> Page[CustomerRecord]:
+        self, *, where: records.CustomerFilter, page: records.PageRequest
+    ) -> records.Page[records.CustomerRecord]:
         return _page((row for row in self._customers.values() if _matches(row, where)), page)
 
-    async def sales_reps_page(self, *, page: PageRequest) -> Page[SalesRepRecord]:
+    async def sales_reps_page(
+        self, *, page: records.PageRequest
+    ) -> records.Page[records.SalesRepRecord]:
         return _page(self._reps.values(), page)
 
-    async def assign_customer(self, *, change: CustomerChange, sales_rep_id: str) -> CustomerRecord:
+    async def assign_customer(
+        self, *, change: records.CustomerChange, sales_rep_id: str
+    ) -> records.CustomerRecord:
         async with self._write_lock:
             customer = self._locked_customer(change)
             rep = changes.check_assignable(self._reps.get(sales_rep_id), sales_rep_id)
             return self._apply(customer, change, changes.plan_assign(customer, rep))
 
-    async def unassign_customer(self, *, change: CustomerChange) -> CustomerRecord:
+    async def unassign_customer(self, *, change: records.CustomerChange) -> records.CustomerRecord:
         async with self._write_lock:
             customer = self._locked_customer(change)
             return self._apply(customer, change, changes.plan_unassign(customer))
 
     async def update_customer_status(
-        self, *, change: CustomerChange, status: CustomerStatus
-    ) -> CustomerRecord:
+        self, *, change: records.CustomerChange, status: records.CustomerStatus
+    ) -> records.CustomerRecord:
         async with self._write_lock:
             customer = self._locked_customer(change)
             return self._apply(customer, change, changes.plan_status(customer, status))
 
-    async def update_customer(self, *, change: CustomerChange) -> CustomerRecord:
+    async def update_customer(self, *, change: records.CustomerChange) -> records.CustomerRecord:
         async with self._write_lock:
             customer = self._locked_customer(change)
             return self._apply(customer, change, changes.plan_update(customer, change.fields))
 
-    async def create_customer(self, *, customer: NewCustomer, actor: str | None) -> CustomerRecord:
+    async def create_customer(
+        self, *, customer: records.NewCustomer, actor: str | None
+    ) -> records.CustomerRecord:
         async with self._write_lock:
             if customer.id in self._customers:
                 raise AlreadyExistsError("customer", customer.id)
@@ -152,7 +147,7 @@ class MemoryStore:
                     self._reps.get(customer.sales_rep_id), customer.sales_rep_id
                 )
             at = self._clock()
-            record = changes.new_record(customer, at=at, source=DataSource.MEMORY)
+            record = changes.new_record(customer, at=at, source=records.DataSource.MEMORY)
             self._last_event_id += 1
             event = changes.created_event(
                 customer, actor=actor, event_id=self._last_event_id, at=at
@@ -161,17 +156,17 @@ class MemoryStore:
             self._events[record.id] = [event]
             return record
 
-    def _locked_customer(self, change: CustomerChange) -> CustomerRecord:
+    def _locked_customer(self, change: records.CustomerChange) -> records.CustomerRecord:
         customer = changes.check_found(self._customers.get(change.customer_id), change.customer_id)
         changes.check_version(customer, change.expected_version)
         return customer
 
     def _apply(
         self,
-        customer: CustomerRecord,
-        change: CustomerChange,
+        customer: records.CustomerRecord,
+        change: records.CustomerChange,
         plan: changes.PlannedChange | None,
-    ) -> CustomerRecord:
+    ) -> records.CustomerRecord:
         if plan is None:
             return customer
         at = self._clock()
