@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,20 @@ class Twins:
         return value(samples, "graphql_api_fast_path_total", outcome="answered")
 
 
+@contextmanager
+def _twin_clients(
+    env: dict[str, str], reference_env: dict[str, str] | None = None
+) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two servers of the app, the fast path on and off, and a client for each."""
+    with (
+        serve({**env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
+        serve({**(reference_env or env), "GRAPHQL_API_FAST_PATH": "false"}) as reference,
+        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
+        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
+    ):
+        yield fast_client, reference_client
+
+
 def _headers(response: httpx.Response) -> list[tuple[str, str]]:
     return [(k, v) for k, v in response.headers.multi_items() if k not in _PER_SERVER]
 
@@ -81,12 +96,7 @@ def twins(
         env = mysql_env(mariadb)
     elif request.param == "dynamodb":
         env = dynamodb_env(moto, GRAPHQL_API_STORES="dynamodb")
-    with (
-        serve({**env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
-        serve({**env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
-        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
-        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
-    ):
+    with _twin_clients(env) as (fast_client, reference_client):
         yield Twins(fast_client, reference_client, request.param)
 
 
@@ -202,12 +212,7 @@ def test_store_failures_answer_alike(
     if fallback:
         env = {**dynamodb_env(moto), **env, "GRAPHQL_API_STORES": "mysql,dynamodb"}
         env["GRAPHQL_API_OUTBOX_RELAY"] = "false"
-    with (
-        serve({**env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
-        serve({**env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
-        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
-        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
-    ):
+    with _twin_clients(env) as (fast_client, reference_client):
         twins = Twins(fast_client, reference_client, "failing")
         # First, while the breaker is closed: a write the primary refuses is
         # tried once, whoever answers.
@@ -246,12 +251,7 @@ def test_timeouts_answer_alike(mariadb: MariaDBServer) -> None:
         GRAPHQL_API_MYSQL_QUERY_TIMEOUT="60",
         GRAPHQL_API_MYSQL_CONNECT_TIMEOUT="60",
     )
-    with (
-        serve({**env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
-        serve({**env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
-        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
-        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
-    ):
+    with _twin_clients(env) as (fast_client, reference_client):
         twins = Twins(fast_client, reference_client, "stalled")
         document = '{ customer(id: "C-00001") { id salesRep { id } } }'
         twins.compare({"query": document})
@@ -279,12 +279,7 @@ def writing_twins(
         reseed(mariadb)
         fast_env = mysql_env(mariadb)
         reference_env = {**fast_env, "RDS_DATABASE": _fresh_database(mariadb, "twin")}
-    with (
-        serve({**fast_env, "GRAPHQL_API_FAST_PATH": "true"}) as fast,
-        serve({**reference_env, "GRAPHQL_API_FAST_PATH": "false"}) as reference,
-        httpx.Client(base_url=fast.base_url, timeout=30) as fast_client,
-        httpx.Client(base_url=reference.base_url, timeout=30) as reference_client,
-    ):
+    with _twin_clients(fast_env, reference_env=reference_env) as (fast_client, reference_client):
         yield fast_client, reference_client
 
 
