@@ -257,7 +257,9 @@ def test_timeouts_answer_alike(mariadb: MariaDBServer) -> None:
         twins.compare({"query": document})
         mariadb.pause()
         try:
-            answer = twins.compare({"query": document.replace("C-00001", "C-00002")})
+            # Two loads in flight when the time is up: neither may hold the answer back.
+            stalled = '{ a: customer(id: "C-00002") { id } b: salesRep(id: "SR-005") { id } }'
+            answer = twins.compare({"query": stalled})
         finally:
             mariadb.resume()
     assert answer["errors"][0]["extensions"]["code"] == "TIMEOUT"
@@ -328,3 +330,28 @@ def test_mutations_answer_alike(writing_twins: tuple[httpx.Client, httpx.Client]
 def _answered(client: httpx.Client) -> float:
     samples, _ = scrape(client)
     return value(samples, "graphql_api_fast_path_total", outcome="answered")
+
+
+def test_batches_with_writes_answer_alike(writing_twins: tuple[httpx.Client, httpx.Client]) -> None:
+    """Operations of a batch run side by side: one's write is never another's answer."""
+    fast, reference = writing_twins
+    assign = (
+        "mutation { assignCustomer(input: {customerId: %s, salesRepId: %s}) {"
+        " __typename ... on Customer { id salesRep { id } %s } ... on UserError { code } } }"
+    )
+    batch = [
+        {"query": assign % ('"C-00001"', '"SR-002"', "")},
+        # history(first: 101) is over the cap: strawberry answers this one.
+        {"query": assign % ('"C-00002"', '"SR-003"', "history(first: 101) { kind }")},
+        {"query": assign % ('"C-99999"', '"SR-003"', "")},
+    ]
+    answers = [client.post("/graphql", json=batch) for client in (fast, reference)]
+    bodies = [_TIMESTAMP.sub(b'"T"', answer.content) for answer in answers]
+    assert bodies[0] == bodies[1]
+    after = (
+        '{ a: customer(id: "C-00001") { salesRep { id } version }'
+        ' b: customer(id: "C-00002") { salesRep { id } version } }'
+    )
+    reads = [client.post("/graphql", json={"query": after}).json() for client in (fast, reference)]
+    assert reads[0] == reads[1]
+    assert reads[0]["data"]["b"]["salesRep"] == {"id": "SR-003"}

@@ -186,11 +186,23 @@ def _write(
 
 
 async def _settle(waiting: list[tuple[Shape, str, asyncio.Future[Any], dict[str, Any]]]) -> None:
-    """Waits for the wave's loads; a failed one fails the request (after every
-    other has settled, so no exception is left unretrieved)."""
+    """Waits for the wave's loads; a failed one fails the request, after every
+    other has settled (strawberry, answering next, finds them in the loaders).
+    Cancelled (the request timeout), it stops at once and waits for nothing."""
     try:
         for _, _, future, _ in waiting:
             await future
-    except BaseException:
+    except asyncio.CancelledError:
+        for _, _, future, _ in waiting:
+            # Whatever a load still in flight ends with is noted, never logged
+            # as an exception nobody retrieved.
+            future.add_done_callback(_retrieve)
+        raise
+    except Exception:
         await asyncio.gather(*(entry[2] for entry in waiting), return_exceptions=True)
         raise
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

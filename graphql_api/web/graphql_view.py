@@ -193,7 +193,10 @@ class GraphQLView(GraphQL[Context, None]):
                 operation_name=request_data.operation_name,
                 variables=request_data.variables,
                 context=context,
-                mutations=request_adapter.method == "POST",
+                # A batch runs its operations concurrently on one context; a
+                # mutation's outcome kept for a hand-on could reach another's.
+                mutations=request_adapter.method == "POST"
+                and not request.scope.get("state", {}).get("graphql_batch", False),
             )
             if answer is not None:
                 context.operations.append(answer.operation_name or "anonymous")
@@ -270,8 +273,11 @@ class GraphQLView(GraphQL[Context, None]):
         store or a slow resolver ends in a TIMEOUT error, never a hanging request.
         The time the fast path spent on a request it handed on counts too."""
         timeout_s = self._limits.request_timeout_s
+        request: Request = kwargs["request"]
+        if isinstance(kwargs["request_data"], list):
+            request.scope.setdefault("state", {})["graphql_batch"] = True
         try:
-            async with asyncio.timeout_at(_deadline(kwargs["request"], timeout_s)):
+            async with asyncio.timeout_at(_deadline(request, timeout_s)):
                 return await super().execute_operation(*args, **kwargs)
         except TimeoutError:
             request_data = kwargs["request_data"]
