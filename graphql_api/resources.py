@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import aioboto3
 import asyncmy
 from aiobotocore.config import AioConfig
+from asyncmy import converters
 from asyncmy.pool import Pool
 
 from graphql_api.settings import DynamoDBSettings, MySQLSettings, Settings, StoreKind
@@ -29,6 +30,7 @@ from graphql_api.stores.demo import demo_data
 from graphql_api.stores.dynamodb import DynamoDBStore
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
+from graphql_api.stores.mysql_tables import DRIVER_DECODERS
 from graphql_api.stores.observed import observed_reader, observed_writer
 from graphql_api.stores.observer import NoObserver, StoreObserver
 from graphql_api.stores.protocol import StoreReader, StoreWriter
@@ -103,6 +105,7 @@ async def open_mysql_pool(mysql: MySQLSettings) -> Pool:
         charset="utf8mb4",
         init_command=_SESSION_SETUP,
         pool_recycle=300,
+        conv={**converters.conversions, **DRIVER_DECODERS},
     )
     return pool
 
