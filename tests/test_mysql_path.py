@@ -13,6 +13,7 @@ from devstack.app_server import GraphQLClient
 from devstack.env import mysql_env, serve
 from devstack.mariadb import MariaDBServer
 from devstack.ports import free_port
+from graphql_api.schema.pagination import decode_cursor
 from tests.utils.api import Api
 from tests.utils.mariadb import StatementCounter
 
@@ -160,6 +161,47 @@ def test_memory_and_mysql_serve_identical_data(seeded_mariadb: MariaDBServer) ->
     from_mysql = everything(mysql_env(seeded_mariadb))
     assert len(from_memory) == 5
     assert from_mysql == from_memory
+
+
+def test_memory_and_mysql_page_every_reps_customers_alike(
+    seeded_mariadb: MariaDBServer,
+) -> None:
+    """Each rep's book in pages of three, with and without a status, until a cursor
+    past the end: an empty page that still counts the whole book."""
+    query = """query($after: String, $status: CustomerStatus) {
+      salesReps(first: 100) { nodes { id
+        customers(first: 3, after: $after, status: $status) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { id status } } } } }"""
+
+    def pages(env: dict[str, str]) -> list[Any]:
+        found: list[Any] = []
+        with serve(env) as app:
+            client = GraphQLClient(app.base_url)
+            try:
+                for status in (None, "ACTIVE"):
+                    after = None
+                    while True:
+                        reps = client.data(query, {"after": after, "status": status})
+                        found.append(reps)
+                        books = [rep["customers"] for rep in reps["salesReps"]["nodes"]]
+                        cursors = [book["pageInfo"]["endCursor"] for book in books]
+                        if not any(cursors):
+                            break
+                        # The cursor of the greatest id: past the end of some books.
+                        after = max((c for c in cursors if c), key=decode_cursor)
+            finally:
+                client.close()
+        return found
+
+    from_memory = pages({})
+    past_the_end = [
+        book
+        for reps in from_memory
+        for book in (rep["customers"] for rep in reps["salesReps"]["nodes"])
+        if not book["nodes"] and book["totalCount"]
+    ]
+    assert past_the_end, "no page past the end of a book with customers"
+    assert pages(mysql_env(seeded_mariadb)) == from_memory
 
 
 @pytest.mark.parametrize(

@@ -176,25 +176,27 @@ class MySQLStore:
     async def _rep_pages(
         self, *, rep_ids: list[str], page: PageRequest, status: CustomerStatus | None
     ) -> dict[str, Page[CustomerRecord]]:
+        # One branch per rep: a range of the (rep, customer) index that stops after
+        # first + 1 rows, and the rep's count from the same index. A window over
+        # every customer of the reps (ROW_NUMBER, COUNT OVER) reads and sorts whole
+        # lists to keep a page of each: three times MariaDB's work for a page of
+        # a hundred out of a hundred and ten.
         status_sql = " AND status = %s" if status else ""
-        after = page.after or _BEFORE_ALL_IDS
-        # total_count covers the rep's whole list; position restarts after the cursor.
-        sql = (
-            f"SELECT {_CUSTOMER_COLUMNS}, total_count FROM ("
-            f" SELECT {_CUSTOMER_COLUMNS},"
-            "  COUNT(*) OVER (PARTITION BY assigned_sales_rep_id) AS total_count,"
-            "  ROW_NUMBER() OVER (PARTITION BY assigned_sales_rep_id, customer_id > %s"
-            "   ORDER BY customer_id) AS position,"
-            "  customer_id > %s AS past_cursor"
-            f" FROM customers WHERE assigned_sales_rep_id IN ({placeholders(len(rep_ids))})"
-            f"{status_sql}"
-            ") AS ranked WHERE past_cursor AND position <= %s"
-            " ORDER BY assigned_sales_rep_id, customer_id"
+        status_params: list[object] = [status.value] if status else []
+        branch = (
+            f"(SELECT {_CUSTOMER_COLUMNS}, (SELECT COUNT(*) FROM customers"
+            f"  WHERE assigned_sales_rep_id = %s{status_sql}) AS total_count"
+            f" FROM customers WHERE assigned_sales_rep_id = %s{status_sql}"
+            " AND customer_id > %s ORDER BY customer_id LIMIT %s)"
         )
-        params: list[object] = [after, after, *rep_ids]
-        if status:
-            params.append(status.value)
-        params.append(page.first + 1)
+        after = page.after or _BEFORE_ALL_IDS
+        params: list[object] = []
+        for rep_id in rep_ids:
+            params += [rep_id, *status_params, rep_id, *status_params, after, page.first + 1]
+        sql = (
+            " UNION ALL ".join([branch] * len(rep_ids))
+            + " ORDER BY assigned_sales_rep_id, customer_id"
+        )
         rows_by_rep: dict[str, list[Row]] = {}
         for row in await self._fetch(sql, params):
             rows_by_rep.setdefault(row[11], []).append(row)
@@ -206,7 +208,22 @@ class MySQLStore:
                 has_next_page=has_next,
                 total_count=int(rows[0][-1]),
             )
+        # A cursor past a rep's last customer leaves no row to carry the count.
+        if page.after is not None and len(result) < len(rep_ids):
+            counted = [rep_id for rep_id in rep_ids if rep_id not in result]
+            for rep_id, total in await self._rep_counts(counted, status_sql, status_params):
+                result[rep_id] = Page(items=[], has_next_page=False, total_count=int(total))
         return result
+
+    async def _rep_counts(
+        self, rep_ids: list[str], status_sql: str, status_params: list[object]
+    ) -> list[Row]:
+        return await self._fetch(
+            "SELECT assigned_sales_rep_id, COUNT(*) FROM customers"
+            f" WHERE assigned_sales_rep_id IN ({placeholders(len(rep_ids))}){status_sql}"
+            " GROUP BY assigned_sales_rep_id",
+            [*rep_ids, *status_params],
+        )
 
     async def events_by_customers(
         self, *, customer_ids: Sequence[str], first: int
