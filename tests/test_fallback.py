@@ -179,15 +179,15 @@ def test_reads_fall_back_to_dynamodb_while_mariadb_is_down_and_come_back(
         after = api.metrics()
         # With the breaker open MySQL is not tried at all: no attempts, so no retries.
         assert store_calls(after, "mysql") == store_calls(before, "mysql")
-        # Each read loads the customer, then its rep: two batches per read, each
-        # skipped by the open breaker and served by DynamoDB.
+        # Each read loads the customer with its rep: one batch per read, skipped
+        # by the open breaker and served by DynamoDB.
         skipped = [
             m
             for m in caplog.messages
             if m.endswith("by fallback store dynamodb after mysql: breaker-open")
         ]
-        assert len(skipped) == 10, caplog.messages
-        assert fallbacks(after) == fallbacks(before) + 10
+        assert len(skipped) == 5, caplog.messages
+        assert fallbacks(after) == fallbacks(before) + 5
 
         restorable_mariadb.start()
         wait_for_mysql_reads(api)
@@ -217,11 +217,11 @@ def test_fallbacks_breaker_states_and_readiness_during_an_outage(
     served_elsewhere = value(
         during, "graphql_api_store_fallbacks_total", from_store="mysql", to_store="dynamodb"
     )
-    # Every read since the kill fell back twice: the customer, then its rep.
-    assert served_elsewhere == 2 * reads > 0
+    # Every read since the kill fell back once: the customer with its rep.
+    assert served_elsewhere == reads > 0
     assert value(before, "graphql_api_degraded_requests_total") == 0
     assert value(during, "graphql_api_degraded_requests_total") >= 1
-    labels = {"call": "customers_by_ids"}
+    labels = {"call": "customers_and_reps_by_ids"}
     calls = "graphql_api_store_calls_total"
     assert value(during, calls, store="mysql", outcome="connection", **labels) >= 1
     assert value(during, calls, store="dynamodb", outcome="ok", **labels) >= 1
@@ -243,13 +243,13 @@ def test_a_failing_store_gets_at_most_three_attempts_per_read(
         before = api.metrics()
         assert api.read_source() == "DYNAMODB"
         after = api.metrics()
-        # Two batches (customer, then its rep), three attempts each (two retries
-        # each), every one failing, then each batch served by the fallback.
-        for call in ("customers_by_ids", "sales_reps_by_ids"):
-            failed = store_calls(after, "mysql", outcome="connection", call=call)
-            assert failed - store_calls(before, "mysql", outcome="connection", call=call) == 3
-        assert store_calls(after, "mysql") - store_calls(before, "mysql") == 6
-        assert fallbacks(after) - fallbacks(before) == 2
+        # One batch (the customer with its rep), three attempts (two retries),
+        # every one failing, then the batch served by the fallback.
+        call = "customers_and_reps_by_ids"
+        failed = store_calls(after, "mysql", outcome="connection", call=call)
+        assert failed - store_calls(before, "mysql", outcome="connection", call=call) == 3
+        assert store_calls(after, "mysql") - store_calls(before, "mysql") == 3
+        assert fallbacks(after) - fallbacks(before) == 1
 
 
 def test_a_stalled_mariadb_read_falls_back_after_one_query_timeout(
@@ -267,12 +267,12 @@ def test_a_stalled_mariadb_read_falls_back_after_one_query_timeout(
         before = api.metrics()
         assert api.read_source() == "DYNAMODB"
         after = api.metrics()
-        # One attempt per batch, each ended by the query timeout, none retried:
-        # a stall costs one timeout, not three.
-        for call in ("customers_by_ids", "sales_reps_by_ids"):
-            timed_out = store_calls(after, "mysql", outcome="timeout", call=call)
-            assert timed_out - store_calls(before, "mysql", outcome="timeout", call=call) == 1
-        assert store_calls(after, "mysql") - store_calls(before, "mysql") == 2
+        # One attempt for the one batch (the customer with its rep), ended by
+        # the query timeout, not retried: a stall costs one timeout, not three.
+        call = "customers_and_reps_by_ids"
+        timed_out = store_calls(after, "mysql", outcome="timeout", call=call)
+        assert timed_out - store_calls(before, "mysql", outcome="timeout", call=call) == 1
+        assert store_calls(after, "mysql") - store_calls(before, "mysql") == 1
         restorable_mariadb.resume()
         wait_for_mysql_reads(api)
 

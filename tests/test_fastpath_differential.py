@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -231,15 +232,25 @@ def test_store_failures_answer_alike(
             stores = answer["extensions"]["stores"]
             assert stores["degraded"] is True
             assert stores["used"] == (["DYNAMODB"] if fallback else [])
-        # A request the fast path hands on costs the stores no more than before.
-        assert _store_calls(fast_client) == _store_calls(reference_client)
+        # A request the fast path hands on costs the stores no more than before;
+        # one it answers from the fallback may cost less (the customer and its
+        # rep in one call, where the reference reads them one after the other).
+        fast_calls, reference_calls = _store_calls(fast_client), _store_calls(reference_client)
+        if fallback:
+            assert all(fast_calls[key] <= reference_calls[key] for key in fast_calls)
+        else:
+            assert fast_calls == reference_calls
 
 
-def _store_calls(client: httpx.Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def _store_calls(client: httpx.Client) -> Counter[tuple[str, str]]:
+    """Store calls by store and outcome, whatever the call."""
     samples, _ = scrape(client)
-    return {
-        key: count for key, count in samples.items() if key[0] == "graphql_api_store_calls_total"
-    }
+    calls: Counter[tuple[str, str]] = Counter()
+    for (name, labels), count in samples.items():
+        if name == "graphql_api_store_calls_total":
+            by_name = dict(labels)
+            calls[by_name["store"], by_name["outcome"]] += int(count)
+    return calls
 
 
 def test_timeouts_answer_alike(mariadb: MariaDBServer) -> None:

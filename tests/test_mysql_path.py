@@ -72,6 +72,27 @@ def test_statement_count_does_not_grow_with_list_sizes(mysql_api: Api) -> None:
     assert counts == {1: 3, 10: 3, 50: 3}
 
 
+def test_a_customer_and_its_rep_are_one_statement(mysql_api: Api) -> None:
+    """Look-ahead: `customer { salesRep }` joins the rep into the customer's read."""
+    assert mysql_api.mariadb is not None
+    counter = StatementCounter(mysql_api.mariadb)
+    query = "query($id: ID!) { customer(id: $id) { id name salesRep { id fullName } } }"
+    before = counter.total()
+    customer = mysql_api.data(query, {"id": "C-00012"})["customer"]
+    assert counter.total() - before == 1
+    assert customer["id"] == "C-00012"
+    assert customer["salesRep"]["id"]
+    # A customer whose selection has no salesRep is read without the join: with
+    # one of each in a request, two statements, and the rep still in the same.
+    before = counter.total()
+    both = mysql_api.data(
+        '{ a: customer(id: "C-00014") { id } b: customer(id: "C-00015") { salesRep { id } } }'
+    )
+    assert counter.total() - before == 2
+    assert both["a"]["id"] == "C-00014"
+    assert both["b"]["salesRep"]["id"]
+
+
 def test_two_writers_with_the_same_version_exactly_one_wins(mysql_api: Api) -> None:
     version = mysql_api.data('{ customer(id: "C-00010") { version } }')["customer"]["version"]
     reps = ["SR-001", "SR-002", "SR-003", "SR-004", "SR-005", "SR-006", "SR-007", "SR-008"]

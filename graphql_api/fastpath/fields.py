@@ -36,6 +36,10 @@ Resolve = Callable[[Sequence[Any], Any, Loaders], list[Any]]
 class ResolvedField:
     resolve: Resolve
     prepare: Prepare | None = None
+    # Look-ahead, as Django's select_related: when the field's own selection
+    # has a field resolved by `related[0]`, the field resolves with
+    # `related[1]`, which reads both in one store call.
+    related: tuple[Resolve, Resolve] | None = None
 
 
 def _id(arguments: Mapping[str, Any], max_page_size: int) -> str:
@@ -116,11 +120,18 @@ _EDGE: dict[str, ResolvedField] = {
     "node": ResolvedField(_each(lambda record: record)),
 }
 
+_customer_rep = _rep_by("sales_rep_id")
+
 # Type name -> field name -> how it resolves; plain record fields are not listed.
 RESOLVED: dict[str, dict[str, ResolvedField]] = {
     "Query": {
         "customer": ResolvedField(
-            _root(lambda loaders, key: loaders.customer_by_id.load(key)), _id
+            _root(lambda loaders, key: loaders.customer_by_id.load(key)),
+            _id,
+            related=(
+                _customer_rep,
+                _root(lambda loaders, key: loaders.customer_and_rep_by_id.load(key)),
+            ),
         ),
         "salesRep": ResolvedField(
             _root(lambda loaders, key: loaders.sales_rep_by_id.load(key)), _id
@@ -133,7 +144,7 @@ RESOLVED: dict[str, dict[str, ResolvedField]] = {
         ),
     },
     "Customer": {
-        "salesRep": ResolvedField(_rep_by("sales_rep_id")),
+        "salesRep": ResolvedField(_customer_rep),
         "history": ResolvedField(_history, _history_size),
     },
     "CustomerEvent": {

@@ -289,9 +289,12 @@ class _Request:
             raise Unplannable(f"{parent.name}.{name}")
         if resolved is None:
             return FieldPlan(key, self._planner.reader(parent, name), None, None, shape)
+        resolve = resolved.resolve
+        if resolved.related is not None and _selects(shape, resolved.related[0]):
+            resolve = resolved.related[1]
         planner = self._planner
         if resolved.prepare is not None and _uses_variables(details):
-            planned = FieldPlan(key, None, resolved.resolve, None, shape, per_request=True)
+            planned = FieldPlan(key, None, resolve, None, shape, per_request=True)
             self.slots.append(
                 _ArgumentSlot(
                     planned,
@@ -300,7 +303,7 @@ class _Request:
             )
             return planned
         arguments = _prepare(planner, resolved, definition, details, self._variables)
-        return FieldPlan(key, None, resolved.resolve, arguments, shape)
+        return FieldPlan(key, None, resolve, arguments, shape)
 
     def _mutation(
         self,
@@ -359,6 +362,11 @@ class _Request:
             )
             plans[possible.name] = self.object_plan(possible, collected.grouped_field_set)
         return Shape(Shape.ABSTRACT, non_null=non_null, plans=plans)
+
+
+def _selects(shape: Shape, resolve: Callable[..., Any]) -> bool:
+    """Whether an object's selection has a field resolved by `resolve`."""
+    return shape.plan is not None and any(field.resolve is resolve for field in shape.plan)
 
 
 def _uses_variables(details: FieldDetailsList) -> bool:

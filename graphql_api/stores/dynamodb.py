@@ -29,10 +29,12 @@ from botocore.exceptions import (
 from graphql_api.errors import StoreFailedError
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.dynamodb_batch import GET_LIMIT, chunks, get_batch
+from graphql_api.stores.protocol import customers_then_reps
 from graphql_api.stores.records import (
     CustomerEventRecord,
     CustomerFilter,
     CustomerRecord,
+    CustomersAndReps,
     DataSource,
     Page,
     PageRequest,
@@ -228,6 +230,10 @@ class DynamoDBStore:
     async def sales_reps_by_ids(self, *, ids: Sequence[str]) -> Mapping[str, SalesRepRecord]:
         found = await self._batch_get([items.sales_rep_key(id) for id in dict.fromkeys(ids)])
         return {record.id: record for record in map(items.sales_rep_record, found)}
+
+    async def customers_and_reps_by_ids(self, *, ids: Sequence[str]) -> CustomersAndReps:
+        # The rep's key is in the customer's item: a second BatchGetItem, not a join.
+        return await customers_then_reps(self, ids)
 
     # -- lists ---------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from graphql_api.errors import AlreadyExistsError
 from graphql_api.stores import changes, records
+from graphql_api.stores.protocol import customers_then_reps
 
 _T = TypeVar("_T", records.CustomerRecord, records.SalesRepRecord)
 
@@ -75,6 +76,9 @@ class MemoryStore:
         self, *, ids: Sequence[str]
     ) -> Mapping[str, records.SalesRepRecord]:
         return {id: self._reps[id] for id in ids if id in self._reps}
+
+    async def customers_and_reps_by_ids(self, *, ids: Sequence[str]) -> records.CustomersAndReps:
+        return await customers_then_reps(self, ids)
 
     async def customers_by_sales_reps(
         self, *, keys: Sequence[records.RepCustomersKey]

@@ -35,6 +35,7 @@ from graphql_api.stores.records import (
     CustomerEventRecord,
     CustomerFilter,
     CustomerRecord,
+    CustomersAndReps,
     CustomerStatus,
     DataSource,
     NewCustomer,
@@ -154,6 +155,22 @@ class MySQLStore:
             f" WHERE sales_rep_id IN ({placeholders(len(ids))})"
         )
         return {row[0]: SALES_REPS.from_row(row) for row in await self._fetch(sql, ids)}
+
+    async def customers_and_reps_by_ids(self, *, ids: Sequence[str]) -> CustomersAndReps:
+        # Django's select_related: the rep comes in the customer's row.
+        sql = (
+            f"SELECT {CUSTOMERS.columns_as('c')}, {SALES_REPS.columns_as('r')} FROM customers c"
+            " LEFT JOIN sales_reps r ON r.sales_rep_id = c.assigned_sales_rep_id"
+            f" WHERE c.customer_id IN ({placeholders(len(ids))})"
+        )
+        rep_at = len(CUSTOMERS.columns)
+        customers: dict[str, CustomerRecord] = {}
+        reps: dict[str, SalesRepRecord] = {}
+        for row in await self._fetch(sql, ids):
+            customers[row[0]] = CUSTOMERS.from_row(row)
+            if row[rep_at] is not None:
+                reps[row[rep_at]] = SALES_REPS.from_row(row[rep_at:])
+        return CustomersAndReps(customers=customers, sales_reps=reps)
 
     async def customers_by_sales_reps(
         self, *, keys: Sequence[RepCustomersKey]

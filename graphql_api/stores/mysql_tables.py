@@ -70,6 +70,10 @@ class Table(Generic[RecordT]):
         """The columns as a SELECT or INSERT names them."""
         return ", ".join(self.columns)
 
+    def columns_as(self, alias: str) -> str:
+        """The columns as a SELECT names them from the table under `alias`."""
+        return ", ".join(f"{alias}.{column}" for column in self.columns)
+
     def column_of(self, field: str) -> str:
         return self.columns[self.fields.index(field)]
 

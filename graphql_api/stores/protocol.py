@@ -28,6 +28,11 @@ class StoreReader(Protocol):
         self, *, ids: Sequence[str]
     ) -> Mapping[str, records.SalesRepRecord]: ...
 
+    async def customers_and_reps_by_ids(self, *, ids: Sequence[str]) -> records.CustomersAndReps:
+        """The customers and the reps assigned to them, in one read where the
+        store can join them (a query that selects `customer { salesRep }`)."""
+        ...
+
     async def customers_by_sales_reps(
         self, *, keys: Sequence[records.RepCustomersKey]
     ) -> list[records.Page[records.CustomerRecord]]: ...
@@ -71,3 +76,13 @@ class StoreWriter(StoreReader, Protocol):
     async def create_customer(
         self, *, customer: records.NewCustomer, actor: str | None
     ) -> records.CustomerRecord: ...
+
+
+async def customers_then_reps(store: StoreReader, ids: Sequence[str]) -> records.CustomersAndReps:
+    """customers_and_reps_by_ids for a store that cannot join: two reads."""
+    customers = await store.customers_by_ids(ids=ids)
+    rep_ids = list(
+        dict.fromkeys(c.sales_rep_id for c in customers.values() if c.sales_rep_id is not None)
+    )
+    reps = await store.sales_reps_by_ids(ids=rep_ids) if rep_ids else {}
+    return records.CustomersAndReps(customers=customers, sales_reps=reps)

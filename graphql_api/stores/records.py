@@ -7,6 +7,7 @@ The GraphQL layer only sees these; it learns which store served a record from
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -79,6 +80,14 @@ class CustomerEventRecord:
     from_status: CustomerStatus | None
     to_status: CustomerStatus | None
     note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomersAndReps:
+    """Customers by id, and by id the reps assigned to them that exist."""
+
+    customers: Mapping[str, CustomerRecord]
+    sales_reps: Mapping[str, SalesRepRecord]
 
 
 @dataclass(frozen=True, slots=True)

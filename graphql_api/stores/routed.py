@@ -56,6 +56,11 @@ class RoutedReader:
             "sales_reps_by_ids", lambda store: store.sales_reps_by_ids(ids=ids)
         )
 
+    async def customers_and_reps_by_ids(self, *, ids: Sequence[str]) -> records.CustomersAndReps:
+        return await self._router.read(
+            "customers_and_reps_by_ids", lambda store: store.customers_and_reps_by_ids(ids=ids)
+        )
+
     async def customers_by_sales_reps(
         self, *, keys: Sequence[records.RepCustomersKey]
     ) -> list[records.Page[records.CustomerRecord]]:
