@@ -158,9 +158,12 @@ def _write(
     if read is not None:
         serialize = shape.serialize
         assert serialize is not None
+        unchanged = shape.unchanged
         for value, out in zip(values, outs, strict=True):
             raw = read(value)
-            if raw is None:
+            if type(raw) is unchanged:
+                out[key] = raw
+            elif raw is None:
                 if shape.non_null:
                     raise Delegate("null in a non-null field")
                 out[key] = None

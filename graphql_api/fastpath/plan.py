@@ -77,6 +77,9 @@ class Shape:
     # A union or an interface: the plan of each object type it may be.
     plans: dict[str, ObjectPlan] | None = None
     serialize: Serialize | None = None
+    # A leaf whose values of exactly this type are their own JSON (a String's
+    # str): writing one costs a type check, not a call to `serialize`.
+    unchanged: type | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +145,15 @@ def _passthrough(kind: type) -> Callable[[GraphQLScalarType], Serialize]:
     return choose
 
 
+# The scalars whose values of one Python type serialize to themselves.
+_UNCHANGED: dict[str, type] = {
+    GraphQLString.name: str,
+    GraphQLID.name: str,
+    GraphQLInt.name: int,
+    GraphQLBoolean.name: bool,
+}
 _SCALARS: dict[str, Callable[[GraphQLScalarType], Serialize]] = {
-    GraphQLString.name: _passthrough(str),
-    GraphQLID.name: _passthrough(str),
-    GraphQLInt.name: _passthrough(int),
-    GraphQLBoolean.name: _passthrough(bool),
+    name: _passthrough(kind) for name, kind in _UNCHANGED.items()
 }
 
 
@@ -348,7 +355,8 @@ class _Request:
             return Shape(Shape.OBJECT, non_null=non_null, plan=plan)
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
             serialize = self._planner.serializer(inner)
-            return Shape(Shape.LEAF, non_null=non_null, serialize=serialize)
+            unchanged = _UNCHANGED.get(inner.name) if isinstance(inner, GraphQLScalarType) else None
+            return Shape(Shape.LEAF, non_null=non_null, serialize=serialize, unchanged=unchanged)
         assert isinstance(inner, GraphQLUnionType | GraphQLInterfaceType)
         plans = {}
         for possible in self._planner.schema.get_possible_types(inner):
