@@ -234,6 +234,107 @@ def test_broken_tables_leak_nothing(
     _assert_logs_leak_nothing(caplog, seeded_mariadb.password)
 
 
+_DEEP = b"[" * 5_000 + b"]" * 5_000
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "message"),
+    [
+        pytest.param(
+            b'"{ __typename }"', "application/json", 400, "must be a JSON object", id="string"
+        ),
+        pytest.param(b"42", "application/json", 400, "must be a JSON object", id="number"),
+        pytest.param(b"null", "application/json", 400, "must be a JSON object", id="null"),
+        pytest.param(b"true", "application/json", 400, "must be a JSON object", id="true"),
+        pytest.param(b"[]", "application/json", 400, "at least one operation", id="empty-batch"),
+        pytest.param(
+            b'[{"query": "{ __typename }"}, 7]',
+            "application/json",
+            400,
+            "Operation 2 of the batch must be a JSON object",
+            id="batch-with-a-number",
+        ),
+        pytest.param(
+            b'[[{"query": "{ __typename }"}]]',
+            "application/json",
+            400,
+            "Operation 1 of the batch must be a JSON object",
+            id="nested-batch",
+        ),
+        pytest.param(_DEEP, "application/json", 400, "not valid JSON", id="nested-deep"),
+        pytest.param(
+            b'{"query": "{ __typename }", "operationName": "\xff"}',
+            "application/json",
+            400,
+            "not valid JSON",
+            id="invalid-utf8",
+        ),
+        pytest.param(
+            b'{"query": "{ __typename }", "variables": [1]}',
+            "application/json",
+            400,
+            "`variables` must be an object or null",
+            id="variables-a-list",
+        ),
+        pytest.param(
+            b'{"query": "{ __typename }", "operationName": 3}',
+            "application/json",
+            400,
+            "`operationName` must be a string or null",
+            id="operation-name-a-number",
+        ),
+        pytest.param(
+            b'{"query": "query($n: String) { customers(filter: {nameContains: $n})'
+            b' { totalCount } }", "variables": {"n": "x\\ud800"}}',
+            "application/json",
+            400,
+            "`variables.n` holds a lone UTF-16 surrogate",
+            id="lone-surrogate",
+        ),
+        pytest.param(
+            b'{"query": "{ __typename }"}',
+            "application/jsonx",
+            415,
+            "application/json",
+            id="media-type-by-prefix",
+        ),
+    ],
+)
+def test_malformed_bodies_are_400s_that_say_what_is_wrong(
+    production_http: httpx.Client, content: bytes, content_type: str, status: int, message: str
+) -> None:
+    response = production_http.post(
+        "/graphql", content=content, headers={"content-type": content_type}
+    )
+    assert response.status_code == status, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert message in error["message"]
+
+
+def test_a_surrogate_pair_is_text(production_http: httpx.Client) -> None:
+    """An escaped pair is one character (here an emoji): only a lone half is refused."""
+    response = production_http.post(
+        "/graphql",
+        content=b'{"query": "query($n: String) { customers(filter: {nameContains: $n})'
+        b' { totalCount } }", "variables": {"n": "\\ud83d\\ude00"}}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.json() == {
+        "data": {"customers": {"totalCount": 0}},
+        "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+    }
+
+
+def test_a_get_with_variables_that_are_not_json_is_a_400(production_http: httpx.Client) -> None:
+    response = production_http.get(
+        "/graphql", params={"query": "{ __typename }", "variables": "[" * 5_000}
+    )
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["message"] == "`variables` is not valid JSON."
+
+
 @pytest.mark.parametrize(
     ("content", "content_type"),
     [

@@ -43,6 +43,12 @@ from graphql_api.settings import Settings
 from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
 from graphql_api.web.json_body import encode_json
+from graphql_api.web.request_body import (
+    check_body,
+    check_text,
+    decode_json,
+    may_hold_lone_surrogates,
+)
 from graphql_api.web.request_log import (
     RequestRecord,
     current_request,
@@ -205,7 +211,29 @@ class GraphQLView(GraphQL[Context, None]):
             request, request_adapter, sub_response, context, root_value, request_data
         )
 
+    def parse_json(self, data: str | bytes) -> Any:
+        return decode_json(data, "The request body")
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A GET's parameters; `variables` and `extensions` are JSON text."""
+        parsed = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                parsed[name] = decode_json(parsed[name], f"`{name}`")
+        return parsed
+
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            # Exactly application/json (strawberry takes any type that contains
+            # it, `application/jsonx` too), and a body GraphQL over HTTP allows.
+            media_type = (request.content_type or "").partition(";")[0].strip().lower()
+            if media_type != "application/json":
+                raise HTTPException(415, "Send the operation as application/json.")
+            body = await request.get_body()
+            data = self.parse_json(body)
+            check_body(data)
+            if may_hold_lone_surrogates(body):
+                check_text(data)
         data = await super().parse_http_body(request)
         limit = self._limits.max_batch_operations
         if isinstance(data, list) and len(data) > limit:
@@ -230,10 +258,13 @@ class GraphQLView(GraphQL[Context, None]):
         """The fast path's response, or None: strawberry reads the request again
         (the body is cached) and answers it with the same context."""
         assert self._fast_path is not None
+        body = await request.body()
+        if may_hold_lone_surrogates(body):
+            return None  # strawberry's path checks the text: 400 if one is alone
         try:
-            data = json.loads(await request.body())
-        except ValueError:
-            return None
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return None  # strawberry's path answers it: 400
         if not isinstance(data, dict):
             return None
         query = data.get("query")
@@ -265,8 +296,8 @@ class GraphQLView(GraphQL[Context, None]):
         if answer is None:
             return None
         context.operations.append(answer.operation_name or "anonymous")
-        body = {"data": answer.data, "extensions": answer.extensions}
-        return Response(self.encode_json(body), media_type="application/json")
+        response = {"data": answer.data, "extensions": answer.extensions}
+        return Response(self.encode_json(response), media_type="application/json")
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """All operations of one request within GRAPHQL_API_REQUEST_TIMEOUT: a stalled
