@@ -126,6 +126,15 @@ def test_a_missing_role_is_forbidden_and_touches_nothing(
     assert secured.statements.total() == before
 
 
+def test_roles_are_checked_before_validation(secured: Secured) -> None:
+    """A token without roles sending a validation bomb is refused for its roles,
+    before the document is validated or measured."""
+    bomb = '{ customer(id: "C-00001") { ' + "salesRep { id } " * 490 + "} }"
+    body = secured.post(bomb, bearer(hs256(claims(roles=())))).json()
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "FORBIDDEN"}
+
+
 def test_a_viewer_may_query(secured: Secured) -> None:
     body = secured.post(QUERY, bearer(hs256(claims(roles=("viewer",))))).json()
     assert "errors" not in body

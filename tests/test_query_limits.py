@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 
 from devstack.app_server import GraphQLClient
 from devstack.env import mysql_env, serve
 from devstack.mariadb import MariaDBServer
+from graphql_api.schema import build_schema
+from graphql_api.schema.limits import measure_operation
 from graphql_api.settings import QueryLimits
 from tests.utils.api import Api
 from tests.utils.mariadb import StatementCounter
@@ -57,14 +62,14 @@ def aliases_in_fragments(extra: int) -> str:
 
 
 def tokens(count: int) -> str:
-    """`{ customer(id: "C-00001") { ... } }` is 10 tokens around the selections.
-
-    Inside: `history(first: 1) { at }` is 9 tokens, `id` one. (Hundreds of one
-    repeated field would trip graphql-core's own overlap check instead.)
-    """
-    pages, ids = divmod(count - 10, 9)
-    inside = " ".join(["history(first: 1) { at }"] * pages + ["id"] * ids)
-    return f"{{ {CUSTOMER} {{ {inside} }} }}"
+    """Operation Q, `query Q { customer(id: "C-00001") { id } }`, is 13 tokens and
+    each other operation, `query F1 { __typename }`, 5; up to four more fields of
+    Q's customer make the count exact. Nothing repeats: hundreds of one repeated
+    field would trip the field merges limit instead."""
+    fillers, extra = divmod(count - 13, 5)
+    fields = " ".join(["id", *("name", "email", "phone", "city")[:extra]])
+    operations = " ".join(f"query F{i} {{ __typename }}" for i in range(fillers))
+    return f"query Q {{ {CUSTOMER} {{ {fields} }} }} {operations}"
 
 
 # salesReps: 1 + 100 * (1 + 1 + (1 + 10 * (1 + 1 + (1 + 96)))) = 99,301
@@ -122,7 +127,6 @@ def memory_api() -> Iterator[GraphQLClient]:
         pytest.param(deep_in_fragment(LIMITS.max_depth), id="depth-8-in-fragment"),
         pytest.param(aliased(LIMITS.max_aliases), id="aliases-15"),
         pytest.param(aliases_in_fragments(0), id="aliases-15-in-fragments"),
-        pytest.param(tokens(LIMITS.max_tokens), id="tokens-2000"),
         pytest.param(costing(LIMITS.max_cost), id="cost-100000"),
     ],
 )
@@ -159,6 +163,14 @@ def test_a_query_one_past_the_limit_is_refused_with_a_clear_message(
     refused = _limit_of(memory_api.post(query))
     assert (refused["limit"], refused["actual"]) == (limit, actual)
     assert message_part in refused["message"]
+
+
+def test_tokens_at_the_limit_are_answered(memory_api: GraphQLClient) -> None:
+    response = memory_api.http.post(
+        "/graphql", json={"query": tokens(LIMITS.max_tokens), "operationName": "Q"}
+    )
+    assert "errors" not in response.json(), response.text
+    assert response.json()["data"]["customer"]["id"] == "C-00001"
 
 
 def test_tokens_one_past_the_limit_are_refused(memory_api: GraphQLClient) -> None:
@@ -211,19 +223,85 @@ def test_a_fragment_cycle_is_refused(memory_api: GraphQLClient) -> None:
     assert "Cannot spread fragment 'A' within itself via 'B'" in error["message"]
 
 
-def test_a_fan_of_fragments_is_measured_once_per_fragment(memory_api: GraphQLClient) -> None:
-    """Each fragment spreads the next twice: 2**40 aliases in a few hundred tokens.
-
-    A walk along every path would not finish; the measure remembers each fragment.
-    """
-    levels = 40
+def _fan(levels: int) -> str:
+    """Each fragment spreads the next twice: 2**levels aliases in a few hundred tokens."""
     fragments = " ".join(
         f"fragment F{level} on Query {{ ...F{level + 1} ...F{level + 1} }}"
         for level in range(levels)
     )
-    query = f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ a: __typename }}"
-    refused = _limit_of(memory_api.post(query))
-    assert (refused["limit"], refused["actual"]) == ("aliases", 2**levels)
+    return f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ a: __typename }}"
+
+
+def test_a_fan_of_fragments_is_refused_before_validation(memory_api: GraphQLClient) -> None:
+    """The field merges count gives up at its budget, however far the fan spreads."""
+    refused = _limit_of(memory_api.post(_fan(40)))
+    assert (refused["limit"], refused["maximum"]) == ("fieldMerges", LIMITS.max_field_merges)
+
+
+def test_the_measure_remembers_each_fragment_of_a_fan() -> None:
+    """A walk along every path of the fan would not finish."""
+    schema = build_schema()._schema
+    measure = measure_operation(schema, parse(_fan(40)), operation_name=None, variables=None)
+    assert measure is not None
+    assert measure.aliases == 2**40
+
+
+# -- validation's budget: repeated fields -----------------------------------------
+
+
+def repeated(copies: int, *, name: str = "Q", extra: int = 0) -> str:
+    """`copies` of `salesRep { id }` in one customer, then `extra` distinct leaves.
+
+    Its field merges: 2 for `customer`, then k + e collected and k² + e merged
+    inside it, then k + k² for the `id`s: 2 + 2k + 2k² + 2e."""
+    leaves = " ".join(("name", "email", "phone", "city")[:extra])
+    return f"query {name} {{ {CUSTOMER} {{ {'salesRep { id } ' * copies}{leaves} }} }}"
+
+
+def test_field_merges_at_the_limit_are_answered_and_just_past_refused() -> None:
+    # 20 copies: 2 + 40 + 800 = 842; one more leaf, 844 (counts go in steps of two).
+    with serve({"GRAPHQL_API_MAX_FIELD_MERGES": "842"}) as app:
+        client = GraphQLClient(app.base_url)
+        try:
+            answered = client.data(repeated(20))["customer"]
+            refused = _limit_of(client.post(repeated(20, extra=1)))
+        finally:
+            client.close()
+    assert answered["salesRep"]["id"]
+    assert (refused["limit"], refused["maximum"]) == ("fieldMerges", 842)
+    assert "more than 842" in refused["message"]
+
+
+def test_a_validation_bomb_costs_the_other_clients_nothing(mysql_api: Api) -> None:
+    """490 copies of `salesRep { id }`: 1,961 tokens, seconds of validation before.
+
+    Ten at once, each with a fresh operation name (no cache can help), from one
+    client; a cheap query from another is answered meanwhile, and the bombs
+    reach no store."""
+    assert mysql_api.mariadb is not None
+    counter = StatementCounter(mysql_api.mariadb)
+    before = counter.total()
+    base_url = mysql_api.client.base_url
+    names = [f"Q{secrets.token_hex(8)}" for _ in range(10)]
+    with (
+        ThreadPoolExecutor(max_workers=len(names)) as pool,
+        httpx.Client(base_url=base_url, timeout=30) as attacker,
+    ):
+        bombs = [
+            pool.submit(attacker.post, "/graphql", json={"query": repeated(490, name=name)})
+            for name in names
+        ]
+        other = GraphQLClient(base_url)
+        try:
+            cheap = other.data('{ customer(id: "C-00002") { id } }')
+        finally:
+            other.close()
+        answers = [bomb.result().json() for bomb in bombs]
+    assert cheap == {"customer": {"id": "C-00002"}}
+    for answer in answers:
+        assert _limit_of(answer)["limit"] == "fieldMerges"
+    # The cheap query's one statement; none for the bombs.
+    assert counter.total() - before == 1
 
 
 # -- batches and bodies -------------------------------------------------------

@@ -43,6 +43,7 @@ def test_limits_and_serving_come_from_the_environment() -> None:
             "GRAPHQL_API_MAX_DEPTH": "5",
             "GRAPHQL_API_MAX_ALIASES": "3",
             "GRAPHQL_API_MAX_TOKENS": "500",
+            "GRAPHQL_API_MAX_FIELD_MERGES": "700",
             "GRAPHQL_API_MAX_COST": "1000",
             "GRAPHQL_API_MAX_BATCH_OPERATIONS": "2",
             "GRAPHQL_API_MAX_BODY_BYTES": "2048",
@@ -53,7 +54,7 @@ def test_limits_and_serving_come_from_the_environment() -> None:
             "GRAPHQL_API_READY_TIMEOUT": "0.3",
         }
     )
-    assert settings.limits == QueryLimits(5, 3, 500, 1000, 2, 2048, 2.5)
+    assert settings.limits == QueryLimits(5, 3, 500, 700, 1000, 2, 2048, 2.5)
     assert settings.serving == ServingSettings(
         ("https://a.example", "http://localhost:5173"), 4, 25, 0.3
     )

@@ -58,7 +58,9 @@ class FastPath:
         self._report = report
         self._schema: GraphQLSchema = schema._schema
         self._limits = limits
-        self._documents = DocumentCache(self._schema, max_tokens=limits.max_tokens)
+        self._documents = DocumentCache(
+            self._schema, max_tokens=limits.max_tokens, max_field_merges=limits.max_field_merges
+        )
         self._planner = Planner(schema, max_page_size=max_page_size)
 
     async def execute(

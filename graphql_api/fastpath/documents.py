@@ -33,6 +33,8 @@ from graphql import (
 from graphql.execution.collect_fields import FragmentDetails
 from strawberry.schema.schema import validate_document
 
+from graphql_api.schema.field_merges import field_merges
+
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 _PLAIN_DIRECTIVES = frozenset({"skip", "include"})
 _COVERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -78,13 +80,16 @@ class _Unsupported(Visitor):
 
 
 def _operations(
-    schema: GraphQLSchema, query: str, *, max_tokens: int
+    schema: GraphQLSchema, query: str, *, max_tokens: int, max_field_merges: int
 ) -> dict[str | None, PreparedOperation] | None:
     """Every query operation of the document by name, or None when the fast
     path must not run any of it."""
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
+        return None
+    # Over the validation budget: the reference execution refuses it, unvalidated.
+    if field_merges(document, budget=max_field_merges) is None:
         return None
     if validate_document(schema, document, tuple(specified_rules)):
         return None
@@ -116,9 +121,12 @@ def _operations(
 class DocumentCache:
     """Query text -> its prepared operations; least recently used out first."""
 
-    def __init__(self, schema: GraphQLSchema, *, max_tokens: int, maxsize: int = 512) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, *, max_tokens: int, max_field_merges: int, maxsize: int = 512
+    ) -> None:
         self._schema = schema
         self._max_tokens = max_tokens
+        self._max_field_merges = max_field_merges
         self._maxsize = maxsize
         self._documents: OrderedDict[str, dict[str | None, PreparedOperation] | None] = (
             OrderedDict()
@@ -130,7 +138,12 @@ class DocumentCache:
             documents.move_to_end(query)
             operations = documents[query]
         else:
-            operations = _operations(self._schema, query, max_tokens=self._max_tokens)
+            operations = _operations(
+                self._schema,
+                query,
+                max_tokens=self._max_tokens,
+                max_field_merges=self._max_field_merges,
+            )
             documents[query] = operations
             if len(documents) > self._maxsize:
                 documents.popitem(last=False)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from functools import partial
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from graphql_api.schema.access import AccessControl
 from graphql_api.schema.error_shaping import ErrorShaping
-from graphql_api.schema.limits import QueryLimitsCheck
+from graphql_api.schema.limits import BoundedValidation, QueryLimitsCheck
 from graphql_api.schema.mutations import Mutation
 from graphql_api.schema.observation import OperationObservation
 from graphql_api.schema.queries import Query
@@ -59,7 +57,10 @@ def build_schema(
     # bounded LRU keyed by the document). The benchmark measured validation as over
     # half the CPU of a small query. No ParserCache: it parses inside its own hook,
     # where a syntax or token-limit error would skip ErrorShaping and lose its code.
-    extensions.append(partial(ValidationCache, maxsize=512))
+    # After AccessControl, which refuses an operation the caller's roles do not
+    # allow before it is validated.
+    validate = functools.lru_cache(maxsize=512)(validate_document)
+    extensions.append(partial(BoundedValidation, limits=limits, validate=validate))
     config = StrawberryConfig(
         disable_field_suggestions=production,
         # The endpoint enforces the configured batch size itself, with a message

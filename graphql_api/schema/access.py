@@ -1,4 +1,4 @@
-"""Roles, checked before any resolver runs: viewers query, managers also mutate.
+"""Roles, checked right after parsing: viewers query, managers also mutate.
 
 Authentication happened in the HTTP layer (a request without a valid token
 never reaches the schema); here the caller's roles meet the operation type.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -25,11 +24,18 @@ def _refusal(principal: Principal, operation: OperationType) -> str | None:
 
 
 class AccessControl(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
+    """Refuses right after parsing, before validation and the limits: a caller
+    whose roles allow nothing costs no more than the parse."""
+
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         principal: Principal = context.context.principal
-        message = _refusal(principal, context.operation_type)
-        if message is not None and context.result is None:
+        try:
+            operation_type = context.operation_type
+        except Exception:
+            operation_type = None
+        message = None if operation_type is None else _refusal(principal, operation_type)
+        if message is not None and context.pre_execution_errors is None:
             error = GraphQLError(message, extensions={"code": "FORBIDDEN"})
-            context.result = GraphQLExecutionResult(data=None, errors=[error])
+            context.pre_execution_errors = [error]
         yield

@@ -19,7 +19,7 @@ limiters walk every path, which is exponential for such a document.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,7 @@ from graphql import (
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
+from graphql_api.schema.field_merges import field_merges
 from graphql_api.schema.pagination import DEFAULT_PAGE_SIZE
 from graphql_api.settings import QueryLimits
 
@@ -190,6 +191,18 @@ def limit_error(limit: str, message: str, *, maximum: int, actual: int | None) -
     return GraphQLError(message, extensions=extensions)
 
 
+def field_merges_error(document: DocumentNode, limits: QueryLimits) -> GraphQLError | None:
+    """The refusal of a document whose validation would cost too much, if it would."""
+    maximum = limits.max_field_merges
+    if field_merges(document, budget=maximum) is not None:
+        return None
+    message = (
+        "The document repeats fields (or fragments) so often that checking they agree"
+        f" would cost more than {maximum}; send each field once."
+    )
+    return limit_error("fieldMerges", message, maximum=maximum, actual=None)
+
+
 def violations(measure: Measure, limits: QueryLimits) -> list[GraphQLError]:
     errors = []
     if measure.depth > limits.max_depth:
@@ -211,6 +224,37 @@ def violations(measure: Measure, limits: QueryLimits) -> list[GraphQLError]:
         )
         errors.append(limit_error("cost", message, maximum=limits.max_cost, actual=measure.cost))
     return errors
+
+
+class BoundedValidation(SchemaExtension):
+    """Validation within a budget, each document validated once (a bounded LRU).
+
+    A document whose validation would cost more than the limit allows is
+    refused before it is validated (field_merges_error); one that an earlier
+    hook already refused (AccessControl) is not validated at all.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: QueryLimits | None,
+        validate: Callable[[GraphQLSchema, DocumentNode, Any], list[GraphQLError]],
+    ) -> None:
+        self._limits = limits
+        self._validate = validate
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        if context.pre_execution_errors is None and self._limits is not None:
+            refused = field_merges_error(context.graphql_document, self._limits)
+            if refused is not None:
+                context.pre_execution_errors = [refused]
+        if context.pre_execution_errors is None:
+            context.pre_execution_errors = self._validate(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
+        yield
 
 
 class QueryLimitsCheck(SchemaExtension):
