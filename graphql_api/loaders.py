@@ -26,6 +26,7 @@ from graphql_api.stores.records import (
 )
 
 _KeyT = TypeVar("_KeyT")
+_ABSENT: Any = object()
 _ValueT = TypeVar("_ValueT")
 
 
@@ -48,12 +49,13 @@ class RequestLoader(DataLoader[_KeyT, _ValueT]):
         self._primed: dict[Any, _ValueT] = {}
 
     def load(self, key: _KeyT) -> asyncio.Future[_ValueT]:
-        primed = self._primed
-        if primed:
-            cache_key = self.get_cache_key(key)
-            if cache_key in primed:
-                super().prime(key, primed.pop(cache_key))
-        return super().load(key)
+        # On every load (hundreds a request): DataLoader's methods called
+        # directly, without super(); our loaders' cache key is the key itself.
+        if self._primed:
+            value = self._primed.pop(key, _ABSENT)
+            if value is not _ABSENT:
+                DataLoader.prime(self, key, value)
+        return DataLoader.load(self, key)
 
     def prime(self, key: _KeyT, value: _ValueT) -> RequestLoader[_KeyT, _ValueT]:
         cache_key = self.get_cache_key(key)

@@ -87,9 +87,20 @@ def _root(load: Callable[[Loaders, Any], Any]) -> Resolve:
 
 def _rep_by(attribute: str) -> Resolve:
     def resolve(parents: Sequence[Any], _: Any, loaders: Loaders) -> list[Any]:
+        # A rep's customers share one rep: one load per distinct id.
         load = loaders.sales_rep_by_id.load
-        rep_ids = [getattr(parent, attribute) for parent in parents]
-        return [None if rep_id is None else load(rep_id) for rep_id in rep_ids]
+        loads: dict[str, Any] = {}
+        found: list[Any] = []
+        for parent in parents:
+            rep_id = getattr(parent, attribute)
+            if rep_id is None:
+                found.append(None)
+                continue
+            rep = loads.get(rep_id)
+            if rep is None:
+                rep = loads[rep_id] = load(rep_id)
+            found.append(rep)
+        return found
 
     return resolve
 
