@@ -74,7 +74,11 @@ def create_app(settings: Settings) -> Starlette:
             Route(
                 "/graphql",
                 with_graphiql(
-                    GraphQLView(settings, report_fast_path=metrics.fast_path_outcome),
+                    GraphQLView(
+                        settings,
+                        report_fast_path=metrics.fast_path_outcome,
+                        admission_observer=metrics,
+                    ),
                     enabled=settings.graphiql,
                     directory=graphiql,
                 ),

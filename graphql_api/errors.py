@@ -102,6 +102,19 @@ class StoreUnavailableError(GraphqlApiError):
         self.stores = stores
 
 
+class OverloadedError(GraphqlApiError):
+    """This process has more work than it can take now: a pooled store
+    connection was not free in time, or too many requests are in flight.
+
+    Not a store failure: nothing retries it, nothing falls back, no breaker
+    counts it; the client is told to come back shortly (OVERLOADED).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"overloaded: {reason}")
+        self.reason = reason
+
+
 class RequestTimedOutError(GraphqlApiError):
     """A request ran past GRAPHQL_API_REQUEST_TIMEOUT and was stopped."""
 

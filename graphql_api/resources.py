@@ -236,7 +236,12 @@ def _mysql_slots(
     writer = None
     if primary or mysql.reader_host is None:
         outbox = settings.keeps_fallback_fresh
-        primary_store = MySQLStore(connections.pools["mysql"], timeout_s=timeout_s, outbox=outbox)
+        primary_store = MySQLStore(
+            connections.pools["mysql"],
+            timeout_s=timeout_s,
+            pool_wait_s=mysql.pool_wait_s,
+            outbox=outbox,
+        )
         writer = slots.writer("mysql", primary_store)
     if mysql.reader_host is None:
         assert writer is not None
@@ -244,7 +249,13 @@ def _mysql_slots(
     else:
         name = "mysql-reader"
         reader = slots.reader(
-            name, MySQLStore(connections.pools[name], timeout_s=timeout_s, name=name)
+            name,
+            MySQLStore(
+                connections.pools[name],
+                timeout_s=timeout_s,
+                pool_wait_s=mysql.pool_wait_s,
+                name=name,
+            ),
         )
     return _ChainSlots(readers=[reader], writer=writer if primary else None)
 

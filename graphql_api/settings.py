@@ -42,6 +42,9 @@ class MySQLSettings:
     pool_size: int
     connect_timeout_s: float
     query_timeout_s: float
+    # How long a request waits for a pooled connection when all are in use;
+    # past it the request is refused as overload (OVERLOADED), not a failure.
+    pool_wait_s: float = 1.0
     # Queries go here when set (RDS_READER_ENDPOINT); mutations always use `host`.
     reader_host: str | None = None
 
@@ -103,6 +106,10 @@ class QueryLimits:
     # No GraphQL request runs longer than this: a stalled store or a slow
     # resolver ends in a TIMEOUT error, never a hanging request.
     request_timeout_s: float = 10.0
+    # GraphQL requests one worker takes at once, and of those one caller;
+    # past either, 503 OVERLOADED at once (web/admission.py).
+    max_in_flight: int = 64
+    max_in_flight_per_caller: int = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +252,7 @@ def _mysql_settings(read: _Reader) -> MySQLSettings:
             "GRAPHQL_API_MYSQL_CONNECT_TIMEOUT", 5.0, low=0.1, high=120.0
         ),
         query_timeout_s=read.seconds("GRAPHQL_API_MYSQL_QUERY_TIMEOUT", 5.0, low=0.1, high=300.0),
+        pool_wait_s=read.seconds("GRAPHQL_API_MYSQL_POOL_WAIT", 1.0, low=0.01, high=60.0),
         reader_host=read.text("RDS_READER_ENDPOINT"),
     )
 
@@ -405,6 +413,15 @@ def _query_limits(read: _Reader) -> QueryLimits:
         ),
         request_timeout_s=read.seconds(
             "GRAPHQL_API_REQUEST_TIMEOUT", default.request_timeout_s, low=0.1, high=600.0
+        ),
+        max_in_flight=read.integer(
+            "GRAPHQL_API_MAX_IN_FLIGHT", default.max_in_flight, low=1, high=100_000
+        ),
+        max_in_flight_per_caller=read.integer(
+            "GRAPHQL_API_MAX_IN_FLIGHT_PER_CALLER",
+            default.max_in_flight_per_caller,
+            low=1,
+            high=100_000,
         ),
     )
 

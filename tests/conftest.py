@@ -55,6 +55,18 @@ def seeded_mariadb(mariadb: MariaDBServer) -> MariaDBServer:
     return mariadb
 
 
+@pytest.fixture
+def restorable_mariadb(seeded_mariadb: MariaDBServer) -> Iterator[MariaDBServer]:
+    """The session's MariaDB, running again (same port, same data) after the test."""
+    try:
+        yield seeded_mariadb
+    finally:
+        if seeded_mariadb.running:
+            seeded_mariadb.resume()
+        else:
+            seeded_mariadb.start()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "api" in metafunc.fixturenames:
         stores = ["memory", "mysql"]

@@ -75,18 +75,6 @@ def serving(env: dict[str, str]) -> Iterator[ChainApi]:
             client.close()
 
 
-@pytest.fixture
-def restorable_mariadb(seeded_mariadb: MariaDBServer) -> Iterator[MariaDBServer]:
-    """The session's MariaDB, running again (same port, same data) after the test."""
-    try:
-        yield seeded_mariadb
-    finally:
-        if seeded_mariadb.running:
-            seeded_mariadb.resume()
-        else:
-            seeded_mariadb.start()
-
-
 def store_calls(
     samples: Samples, store: str, *, outcome: str | None = None, call: str | None = None
 ) -> float:

@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
 from graphql_api.errors import (
+    OverloadedError,
     RequestTimedOutError,
     StoreFailedError,
     StoreUnavailableError,
@@ -75,6 +76,14 @@ def shape_error(
             error,
             "The data store is unavailable; try again shortly.",
             {"code": "STORE_UNAVAILABLE", "requestId": request_id},
+        )
+    if isinstance(original, OverloadedError):
+        # Counted in the metrics by its code; a line per refusal would flood the
+        # log at the moment it matters most.
+        return _with(
+            error,
+            "The server is busy; try again in a second.",
+            {"code": "OVERLOADED", "requestId": request_id},
         )
     if isinstance(original, RequestTimedOutError):
         log.warning("request timed out after %g s request_id=%s", original.timeout_s, request_id)

@@ -19,8 +19,14 @@ from asyncmy.connection import Connection
 from asyncmy.cursors import Cursor
 from asyncmy.pool import Pool
 
-from graphql_api.errors import AlreadyExistsError, NotFoundError, StoreFailedError
+from graphql_api.errors import (
+    AlreadyExistsError,
+    NotFoundError,
+    OverloadedError,
+    StoreFailedError,
+)
 from graphql_api.stores import changes
+from graphql_api.stores.fair_gate import FairGate
 from graphql_api.stores.mysql_tables import (
     CUSTOMERS,
     EVENTS,
@@ -105,10 +111,18 @@ def _split_page(rows: list[Row], first: int) -> tuple[list[Row], bool]:
 
 class MySQLStore:
     def __init__(
-        self, pool: Pool, *, timeout_s: float, name: str = "mysql", outbox: bool = False
+        self,
+        pool: Pool,
+        *,
+        timeout_s: float,
+        pool_wait_s: float | None = None,
+        name: str = "mysql",
+        outbox: bool = False,
     ) -> None:
         self._pool = pool
         self._timeout_s = timeout_s
+        self._pool_wait_s = timeout_s if pool_wait_s is None else pool_wait_s
+        self._gate = FairGate(pool.maxsize)
         self._name = name
         # With a fallback store to keep fresh, every change also leaves an outbox row.
         self._outbox = outbox
@@ -119,10 +133,32 @@ class MySQLStore:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Connection]:
-        """A pooled connection; the whole operation, wait included, is bounded."""
+        """A pooled connection, taken in fair turns; the whole operation is bounded.
+
+        The wait for a turn is bounded apart (pool_wait_s) and its end is
+        overload, not a failure of the store: a breaker that opened because this
+        process had more requests than connections would turn a busy minute
+        into an outage for everyone."""
+        async with self._bounded():
+            try:
+                async with asyncio.timeout(self._pool_wait_s):
+                    await self._gate.acquire()
+            except TimeoutError:
+                raise OverloadedError(f"no {self._name} connection free") from None
+            try:
+                # Never waits for another request: the gate lets through only as
+                # many as the pool has connections (it may connect one).
+                async with self._pool.acquire() as connection:
+                    yield connection
+            finally:
+                self._gate.release()
+
+    @asynccontextmanager
+    async def _bounded(self) -> AsyncIterator[None]:
+        """The store's time limit, and its errors as StoreFailedError."""
         try:
-            async with asyncio.timeout(self._timeout_s), self._pool.acquire() as connection:
-                yield connection
+            async with asyncio.timeout(self._timeout_s):
+                yield
         except TimeoutError:
             raise StoreFailedError(self._name, "timeout") from None
         except OSError:

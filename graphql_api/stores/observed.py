@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from graphql_api.errors import GraphqlApiError, StoreFailedError
+from graphql_api.errors import GraphqlApiError, OverloadedError, StoreFailedError
 from graphql_api.stores.observer import StoreObserver
 from graphql_api.stores.protocol import StoreReader, StoreWriter
 from graphql_api.stores.records import DataSource
@@ -43,6 +43,10 @@ class _Observation(Generic[_StoreT]):
             return await call(self._store)
         except StoreFailedError as error:
             failure = error.reason
+            raise
+        except OverloadedError:
+            # The store was never asked: no connection came free in time.
+            failure = "overloaded"
             raise
         except GraphqlApiError:
             raise

@@ -40,7 +40,9 @@ from graphql_api.schema.error_shaping import shape_error
 from graphql_api.schema.limits import LIMIT_CODE
 from graphql_api.schema.source_report import stores_extension
 from graphql_api.settings import Settings
+from graphql_api.stores.fair_gate import current_caller
 from graphql_api.stores.usage import StoreUsage
+from graphql_api.web.admission import Admission, AdmissionObserver
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
 from graphql_api.web.json_body import encode_json
 from graphql_api.web.request_body import (
@@ -63,6 +65,16 @@ class Unauthenticated(Exception):
     def __init__(self, failure: AuthenticationFailed) -> None:
         super().__init__(failure.message)
         self.failure = failure
+
+
+class _NotAdmitted(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# The request state key holding the caller admitted for this request.
+_ADMITTED = "admitted_caller"
 
 
 def error_response(
@@ -98,7 +110,11 @@ class GraphQLView(GraphQL[Context, None]):
     """The one GraphQL endpoint: strawberry's view with this service's guards."""
 
     def __init__(
-        self, settings: Settings, *, report_fast_path: Callable[[str], None] | None = None
+        self,
+        settings: Settings,
+        *,
+        report_fast_path: Callable[[str], None] | None = None,
+        admission_observer: AdmissionObserver | None = None,
     ) -> None:
         authenticator = Authenticator(settings.auth) if settings.auth is not None else None
         _log_auth(settings, authenticator)
@@ -118,9 +134,15 @@ class GraphQLView(GraphQL[Context, None]):
         self._settings = settings
         self._limits = settings.limits
         self._authenticator = authenticator
+        self._admission = Admission(
+            total=settings.limits.max_in_flight,
+            per_caller=settings.limits.max_in_flight_per_caller,
+            observer=admission_observer,
+        )
 
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         principal = self.principal_of(request)
+        self._admit(request, principal)
         resources: Resources = request.app.state.resources
         # What the request did is noted once, on objects the Context and the
         # request's record share: the chain fills the StoreUsage (the response's
@@ -143,6 +165,20 @@ class GraphQLView(GraphQL[Context, None]):
             error_codes=record.error_codes,
         )
 
+    def _admit(self, request: Request, principal: Principal) -> None:
+        """Takes a slot for this request (run() gives it back), or refuses it."""
+        state = request.scope.setdefault("state", {})
+        if _ADMITTED in state:
+            return
+        # Without auth every caller is AUTH_OFF: the address tells them apart.
+        caller = principal.subject or (request.client.host if request.client else "unknown")
+        refused = self._admission.enter(caller)
+        if refused is not None:
+            raise _NotAdmitted(refused)
+        state[_ADMITTED] = caller
+        # The stores take turns at their connections by caller (stores/fair_gate.py).
+        current_caller.set(caller)
+
     def principal_of(self, request: Request) -> Principal:
         """The caller; raises Unauthenticated (answered with 401) when the token is not good."""
         if self._authenticator is None:
@@ -155,6 +191,14 @@ class GraphQLView(GraphQL[Context, None]):
     async def run(  # type: ignore[override]
         self, request: Request, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response:
+        try:
+            return await self._run(request, context, root_value)
+        finally:
+            caller = request.scope.get("state", {}).pop(_ADMITTED, None)
+            if caller is not None:
+                self._admission.leave(caller)
+
+    async def _run(self, request: Request, context: Any, root_value: Any) -> Response:
         try:
             if self._fast_path is not None and context is UNSET and self._plain_post(request):
                 # Authenticates first (get_context), then reads the body.
@@ -169,6 +213,13 @@ class GraphQLView(GraphQL[Context, None]):
                 refused.failure.message,
                 {"code": "UNAUTHENTICATED"},
                 headers={"WWW-Authenticate": "Bearer"},
+            )
+        except _NotAdmitted as refused:
+            return error_response(
+                503,
+                "The server is busy; try again in a second.",
+                {"code": "OVERLOADED", "reason": refused.reason},
+                headers={"Retry-After": "1"},
             )
         except _BatchTooLarge as refused:
             extensions = {

@@ -125,6 +125,17 @@ class Metrics:
         self.fast_path_outcomes = {
             outcome: fast_path.labels(outcome) for outcome in ("answered", "declined", "handed_on")
         }
+        self.admitted_requests = self._gauge(
+            "admitted_requests",
+            "GraphQL requests admitted (web/admission.py) and not finished.",
+            (),
+            "livesum",
+        )
+        self.shed_requests = self._counter(
+            "shed_requests",
+            "GraphQL requests refused at once (503 OVERLOADED), by the bound they hit.",
+            ("reason",),
+        )
         self.outbox_backlog_rows = self._gauge(
             "outbox_backlog", "Outbox rows not yet copied to the fallback store.", (), "livemax"
         )
@@ -189,6 +200,14 @@ class Metrics:
         if record.degraded:
             self.degraded_requests.inc()
         self.refresh_pools()
+
+    # -- admission (graphql_api.web.admission.AdmissionObserver) ------------
+
+    def admitted(self, in_flight: int) -> None:
+        self.admitted_requests.set(in_flight)
+
+    def shed(self, reason: str) -> None:
+        self.shed_requests.labels(reason).inc()
 
     def fast_path_outcome(self, outcome: str) -> None:
         self.fast_path_outcomes[outcome].inc()
