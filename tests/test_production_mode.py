@@ -292,6 +292,17 @@ _DEEP = b"[" * 5_000 + b"]" * 5_000
             id="lone-surrogate",
         ),
         pytest.param(
+            b'{"query": "{ __typename }", "variables": {"v": '
+            + b"[" * 900
+            + b'"\\udc00"'
+            + b"]" * 900
+            + b"}}",
+            "application/json",
+            400,
+            "[0][0][0]",
+            id="lone-surrogate-900-deep",
+        ),
+        pytest.param(
             b'{"query": "{ __typename }"}',
             "application/jsonx",
             415,

@@ -57,20 +57,28 @@ def check_body(data: Any) -> None:
     _check_operation(data, "The request body")
 
 
-def check_text(data: Any, path: str = "") -> None:
-    """Raises a 400 naming the first string, or key, that holds a lone surrogate."""
-    if isinstance(data, str):
-        if _SURROGATE.search(data):
-            where = f"`{path}`" if path else "The request body"
-            raise HTTPException(400, f"{where} holds a lone UTF-16 surrogate: not Unicode text.")
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            inner = f"{path}.{key}" if path else str(key)
-            check_text(key, inner)
-            check_text(value, inner)
-    elif isinstance(data, list):
-        for position, value in enumerate(data):
-            check_text(value, f"{path}[{position}]")
+def check_text(data: Any) -> None:
+    """Raises a 400 naming the first string, or key, that holds a lone surrogate.
+
+    A loop with a stack, not recursion: the decoder accepts nesting almost as
+    deep as the interpreter's recursion limit, and this runs deeper in the stack.
+    """
+    pending: list[tuple[Any, str]] = [(data, "")]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                where = f"`{path}`" if path else "The request body"
+                message = f"{where} holds a lone UTF-16 surrogate: not Unicode text."
+                raise HTTPException(400, message)
+        elif isinstance(value, dict):
+            for key, inner in reversed(value.items()):
+                inner_path = f"{path}.{key}" if path else str(key)
+                pending.append((inner, inner_path))
+                pending.append((key, inner_path))
+        elif isinstance(value, list):
+            for position in reversed(range(len(value))):
+                pending.append((value[position], f"{path}[{position}]"))
 
 
 def _check_operation(operation: Any, where: str) -> None:
