@@ -1,7 +1,8 @@
 """The MySQL store (asyncmy): MySQL 8 and MariaDB 10.6+.
 
 Every read is one statement, whatever the number of keys; paginated children
-of many parents come from one statement with window functions. Every write is
+of many parents come from one statement (an index range per parent, or a
+window function over them). Every write is
 one transaction that also records its customer_events row. SQL is built only
 from constants and `%s` placeholders.
 """
