@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,6 +32,15 @@ async def _home(request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+async def _without_slash(request: Request) -> Response:
+    """/graphql/ -> /graphql, method and query kept (307), the Location relative.
+
+    Starlette's own slash redirect builds an absolute URL from the Host header,
+    so any client could make the server redirect to a host it chose."""
+    query = request.url.query
+    return RedirectResponse("/graphql" + (f"?{query}" if query else ""), status_code=307)
+
+
 def _middleware(settings: Settings, metrics: Metrics) -> list[Middleware]:
     # Outermost first: every request gets an id and a log line, refusals included.
     middleware = [Middleware(RequestObservation, observer=metrics)]
@@ -47,6 +57,15 @@ def _middleware(settings: Settings, metrics: Metrics) -> list[Middleware]:
         )
     middleware.append(Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes))
     return middleware
+
+
+def _route_without_head(path: str, endpoint: Any, *, methods: list[str]) -> Route:
+    """Starlette adds HEAD to every GET route and lists it in 405s' Allow; GraphQL
+    has no HEAD, so the route neither takes it nor offers it."""
+    route = Route(path, endpoint, methods=methods)
+    assert route.methods is not None
+    route.methods.discard("HEAD")
+    return route
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -71,7 +90,7 @@ def create_app(settings: Settings) -> Starlette:
     graphiql = settings.directories.graphiql
     app = Starlette(
         routes=[
-            Route(
+            _route_without_head(
                 "/graphql",
                 with_graphiql(
                     GraphQLView(
@@ -84,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
                 ),
                 methods=["GET", "POST"],
             ),
+            Route("/graphql/", _without_slash, methods=["GET", "POST"]),
             *graphiql_routes(enabled=settings.graphiql, directory=graphiql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -93,6 +113,8 @@ def create_app(settings: Settings) -> Starlette:
         middleware=_middleware(settings, metrics),
         lifespan=lifespan,
     )
+    # No redirect built from the client's Host header (see _without_slash).
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.metrics = metrics
     return app

@@ -55,13 +55,19 @@ def input_name(field: str) -> str:
 def check_customer_field(field: str, value: str | None) -> str | None:
     """`field` is one of records.EDITABLE_CUSTOMER_FIELDS; errors name its input field."""
     check_text(input_name(field), value, max_length=EDITABLE_CUSTOMER_FIELDS[field])
-    if field == "name" and (value is None or not value.strip()):
+    if field == "name" and (value is None or not _visible(value)):
+        # Spaces, NULs and other control characters alone count as empty.
         raise ValidationFailedError("name", "name must not be empty")
     if field == "email" and value is not None and not _EMAIL_PATTERN.fullmatch(value):
         raise ValidationFailedError("email", "email is not a valid email address")
     if field == "phone" and value is not None and not _PHONE_PATTERN.fullmatch(value):
         raise ValidationFailedError("phone", "phone may hold only digits, spaces and + ( ) . / -")
     return value
+
+
+def _visible(text: str) -> bool:
+    """Whether any character shows: not only spaces, NULs or other control characters."""
+    return any(character.isprintable() and not character.isspace() for character in text)
 
 
 def check_note(value: str | None) -> str | None:

@@ -234,6 +234,8 @@ LONG = "x" * 201
 INVALID_INPUTS = [
     ("createCustomer", {"name": ""}, "name"),
     ("createCustomer", {"name": "   "}, "name"),
+    ("createCustomer", {"name": "\x00\x00"}, "name"),
+    ("createCustomer", {"name": "\t\x07\x1b"}, "name"),
     ("createCustomer", {"name": LONG}, "name"),
     ("createCustomer", {"id": "Z" * 21, "name": "A"}, "id"),
     ("createCustomer", {"id": "bad id", "name": "A"}, "id"),

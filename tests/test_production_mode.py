@@ -337,6 +337,40 @@ def test_a_surrogate_pair_is_text(production_http: httpx.Client) -> None:
     }
 
 
+def test_a_trailing_slash_redirects_relatively_whatever_the_host(
+    production_http: httpx.Client,
+) -> None:
+    moved = production_http.get(
+        "/graphql/", params={"query": "{ __typename }"}, headers={"Host": "evil.example"}
+    )
+    assert moved.status_code == 307
+    assert moved.headers["location"] == "/graphql?query=%7B+__typename+%7D"
+    elsewhere = production_http.get("/healthz/", headers={"Host": "evil.example"})
+    assert elsewhere.status_code == 404
+    assert "location" not in elsewhere.headers
+
+
+def test_two_authorization_headers_are_refused(production_http: httpx.Client) -> None:
+    response = production_http.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers=[("authorization", MANAGER["Authorization"]), ("authorization", "Bearer x")],
+    )
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "one Authorization header" in error["message"]
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT"])
+def test_methods_graphql_does_not_take_are_405_and_allow_says_which_it_does(
+    production_http: httpx.Client, method: str
+) -> None:
+    response = production_http.request(method, "/graphql")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+
+
 def test_a_get_with_variables_that_are_not_json_is_a_400(production_http: httpx.Client) -> None:
     response = production_http.get(
         "/graphql", params={"query": "{ __typename }", "variables": "[" * 5_000}

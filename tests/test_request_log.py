@@ -81,6 +81,18 @@ def test_one_json_line_per_request_without_secrets(caplog: pytest.LogCaptureFixt
         assert secret not in everything
 
 
+def test_a_long_operation_name_is_cut_in_the_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    name = "Q" + "x" * 29_999
+    caplog.set_level("INFO", logger="graphql_api.access")
+    with serve({}) as app, httpx.Client(base_url=app.base_url) as http:
+        answer = http.post("/graphql", json={"query": f"query {name} {{ __typename }}"})
+        assert answer.json()["data"] == {"__typename": "Query"}
+    [record] = [r for r in caplog.records if r.name == "graphql_api.access"]
+    line = JsonFormatter().format(record)
+    assert json.loads(line)["operations"] == [name[:64] + "...(30000 characters)"]
+    assert len(line) < 1_000
+
+
 def test_an_exception_is_logged_by_type_and_place_only() -> None:
     try:
         raise ValueError("SELECT secret FROM customers WHERE password = 'x'")

@@ -183,7 +183,11 @@ class GraphQLView(GraphQL[Context, None]):
         """The caller; raises Unauthenticated (answered with 401) when the token is not good."""
         if self._authenticator is None:
             return AUTH_OFF
-        outcome = self._authenticator.authenticate(request.headers.get("authorization"))
+        given = request.headers.getlist("authorization")
+        if len(given) > 1:
+            # A proxy that reads another of them than we do would disagree on who asks.
+            raise HTTPException(400, "Send one Authorization header, not several.")
+        outcome = self._authenticator.authenticate(given[0] if given else None)
         if isinstance(outcome, AuthenticationFailed):
             raise Unauthenticated(outcome)
         return outcome

@@ -72,13 +72,23 @@ class RequestRecord:
             "method": self.method,
             "path": self.path,
             "status": self.status,
-            "operations": self.operations,
+            # A client names its operations: a name is cut, a line is never a payload.
+            "operations": [_capped(name) for name in self.operations],
             "duration_ms": round(seconds * 1000, 1),
             "stores": self.store_usage.used_names() if self.store_usage else [],
             "degraded": self.degraded,
             "outcome": "error" if self.failed else "ok",
             "error_codes": sorted(set(self.error_codes)),
         }
+
+
+_LOGGED_NAME_LENGTH = 64
+
+
+def _capped(name: str) -> str:
+    if len(name) <= _LOGGED_NAME_LENGTH:
+        return name
+    return f"{name[:_LOGGED_NAME_LENGTH]}...({len(name)} characters)"
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("graphql_api_request", default=None)
