@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings, load_settings
-from graphql_api.web.body_limit import BodyLimit
+from graphql_api.web.body_limit import BodyLimit, HeaderLimit
 from graphql_api.web.graphiql import graphiql_routes, with_graphiql
 from graphql_api.web.graphql_view import GraphQLView
 from graphql_api.web.health import healthz, readyz
@@ -55,7 +55,11 @@ def _middleware(settings: Settings, metrics: Metrics) -> list[Middleware]:
                 max_age=600,
             )
         )
-    middleware.append(Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes))
+    middleware.append(Middleware(HeaderLimit))
+    limits = settings.limits
+    middleware.append(
+        Middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
+    )
     return middleware
 
 

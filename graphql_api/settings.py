@@ -110,6 +110,9 @@ class QueryLimits:
     # past either, 503 OVERLOADED at once (web/admission.py).
     max_in_flight: int = 64
     max_in_flight_per_caller: int = 32
+    # A body must have arrived by then (408): a client that stalls mid-body
+    # holds its connection no longer.
+    body_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,6 +416,9 @@ def _query_limits(read: _Reader) -> QueryLimits:
         ),
         request_timeout_s=read.seconds(
             "GRAPHQL_API_REQUEST_TIMEOUT", default.request_timeout_s, low=0.1, high=600.0
+        ),
+        body_timeout_s=read.seconds(
+            "GRAPHQL_API_BODY_TIMEOUT", default.body_timeout_s, low=0.1, high=600.0
         ),
         max_in_flight=read.integer(
             "GRAPHQL_API_MAX_IN_FLIGHT", default.max_in_flight, low=1, high=100_000

@@ -18,9 +18,12 @@ def error_body(message: str, extensions: Mapping[str, object], *, request_id: st
     return json.dumps({"data": None, "errors": [error]}).encode()
 
 
-async def send_json(send: Send, status: int, body: bytes) -> None:
-    """A complete JSON response, for middleware that answers before the app does."""
+async def send_json(send: Send, status: int, body: bytes, *, close: bool = False) -> None:
+    """A complete JSON response, for middleware that answers before the app does;
+    `close` ends the connection after it (the server stops reading the request)."""
     length = str(len(body)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", length)]
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
