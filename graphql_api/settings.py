@@ -87,6 +87,9 @@ class JwtSettings:
     audience: str | None
     roles_claim: str
     leeway_s: float
+    # The furthest `exp` a token may carry: a token that never expires (or
+    # expires in 10**400 seconds) is refused, not trusted forever.
+    max_lifetime_s: float = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +396,9 @@ def _jwt_settings(read: _Reader) -> JwtSettings | None:
         audience=read.text("GRAPHQL_API_JWT_AUDIENCE"),
         roles_claim=read.text("GRAPHQL_API_JWT_ROLES_CLAIM", "roles") or "roles",
         leeway_s=read.seconds("GRAPHQL_API_JWT_LEEWAY", 30.0, low=0.0, high=300.0),
+        max_lifetime_s=read.seconds(
+            "GRAPHQL_API_JWT_MAX_LIFETIME", 86_400.0, low=60.0, high=31 * 86_400.0
+        ),
     )
 
 

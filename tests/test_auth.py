@@ -71,6 +71,15 @@ def _expired() -> dict[str, Any]:
         pytest.param(bearer(hs256(claims(roles=("manager",), sub=None))), id="no-subject"),
         pytest.param(bearer(hs256(claims(roles=("manager",), exp=None))), id="no-expiry"),
         pytest.param(
+            bearer(hs256(claims(roles=("manager",), exp=str(int(time.time()) + 300)))),
+            id="expiry-a-string",
+        ),
+        pytest.param(bearer(hs256(claims(roles=("manager",), exp=10**400))), id="expiry-10e400"),
+        pytest.param(
+            bearer(hs256(claims(roles=("manager",), exp=int(time.time()) + 86_400 + 600))),
+            id="expiry-past-the-maximum-lifetime",
+        ),
+        pytest.param(
             bearer(hs256(claims(roles=("manager",), nbf=int(time.time()) + 600))),
             id="not-yet-valid",
         ),
@@ -133,6 +142,12 @@ def test_roles_are_checked_before_validation(secured: Secured) -> None:
     body = secured.post(bomb, bearer(hs256(claims(roles=())))).json()
     [error] = body["errors"]
     assert error["extensions"] == {"code": "FORBIDDEN"}
+
+
+def test_a_token_at_the_maximum_lifetime_is_accepted(secured: Secured) -> None:
+    token = hs256(claims(roles=("viewer",), exp=int(time.time()) + 86_400))
+    body = secured.post(QUERY, bearer(token)).json()
+    assert body["data"]["customer"]["id"] == "C-00001"
 
 
 def test_a_viewer_may_query(secured: Secured) -> None:

@@ -115,8 +115,16 @@ class Authenticator:
         except jwt.InvalidTokenError as error:
             log.info("token refused: %s", type(error).__name__)
             return _INVALID, 0.0
+        # PyJWT takes a numeric string and any integer for `exp`; only a number
+        # within the configured lifetime is kept (and cached until then).
+        expires = claims["exp"]
+        furthest = time.time() + self._settings.max_lifetime_s + self._settings.leeway_s
+        # Compared, never subtracted: a float cannot hold 10**400.
+        if type(expires) not in (int, float) or expires > furthest:
+            log.info("token refused: exp is not a number within the maximum lifetime")
+            return _INVALID, 0.0
         # PyJWT refuses a token once `exp` is `leeway` seconds past.
-        return self._principal(claims), float(claims["exp"]) + self._settings.leeway_s
+        return self._principal(claims), float(expires) + self._settings.leeway_s
 
     def _principal(self, claims: dict[str, object]) -> Principal | AuthenticationFailed:
         subject = claims["sub"]
