@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from graphql_api.schema.pagination import CUSTOMERS, SALES_REPS, cursor_for
 from graphql_api.stores.demo import demo_data
 from graphql_api.stores.records import CustomerStatus
 from tests.utils.api import Api
@@ -231,6 +232,22 @@ def test_customers_filter(api: Api, where: dict[str, Any], predicate: Any) -> No
             '{ customers(after: "bm90LWEtY3Vyc29y") { totalCount } }', "after", id="foreign-cursor"
         ),
         pytest.param('{ salesReps(after: "%%%") { totalCount } }', "after", id="garbage-cursor"),
+        pytest.param(
+            f'{{ salesReps(after: "{cursor_for(CUSTOMERS, "SR-002")}") {{ totalCount }} }}',
+            "after",
+            id="customer-cursor-for-reps",
+        ),
+        pytest.param(
+            f'{{ customers(after: "{cursor_for(SALES_REPS, "C-00002")}") {{ totalCount }} }}',
+            "after",
+            id="rep-cursor-for-customers",
+        ),
+        pytest.param(
+            f'{{ salesRep(id: "SR-001") {{ customers(after: "{cursor_for(SALES_REPS, "C-00002")}")'
+            " { totalCount } } }",
+            "after",
+            id="rep-cursor-for-a-reps-customers",
+        ),
         pytest.param(
             '{ customers(filter: {salesRepId: "x y"}) { totalCount } }',
             "filter.salesRepId",

@@ -22,7 +22,13 @@ from typing import Any
 
 from graphql_api.loaders import CustomerSearchKey, EventsKey, Loaders
 from graphql_api.schema.customer import CustomerFilter
-from graphql_api.schema.pagination import encode_cursor, page_request, page_size
+from graphql_api.schema.pagination import (
+    CUSTOMERS,
+    SALES_REPS,
+    encode_cursor,
+    page_request,
+    page_size,
+)
 from graphql_api.schema.queries import customer_filter, id_argument
 from graphql_api.stores.records import Page, RepCustomersKey
 
@@ -46,21 +52,30 @@ def _id(arguments: Mapping[str, Any], max_page_size: int) -> str:
     return id_argument("id", arguments["id"])
 
 
-def _page(arguments: Mapping[str, Any], max_page_size: int) -> Any:
+def _page(arguments: Mapping[str, Any], max_page_size: int, list_of: str) -> Any:
     return page_request(
-        first=arguments["first"], after=arguments["after"], max_page_size=max_page_size
+        first=arguments["first"],
+        after=arguments["after"],
+        max_page_size=max_page_size,
+        list_of=list_of,
     )
 
 
+def _reps_page(arguments: Mapping[str, Any], max_page_size: int) -> Any:
+    return _page(arguments, max_page_size, SALES_REPS)
+
+
 def _rep_customers(arguments: Mapping[str, Any], max_page_size: int) -> Any:
-    return _page(arguments, max_page_size), arguments["status"]
+    return _page(arguments, max_page_size, CUSTOMERS), arguments["status"]
 
 
 def _customer_search(arguments: Mapping[str, Any], max_page_size: int) -> CustomerSearchKey:
     # The planner gave the filter's fields their Python names, as strawberry does.
     given = arguments["filter"]
     where = None if given is None else CustomerFilter(**given)
-    return CustomerSearchKey(where=customer_filter(where), page=_page(arguments, max_page_size))
+    return CustomerSearchKey(
+        where=customer_filter(where), page=_page(arguments, max_page_size, CUSTOMERS)
+    )
 
 
 def _history_size(arguments: Mapping[str, Any], max_page_size: int) -> int:
@@ -117,7 +132,7 @@ def _rep_customers_page(parents: Sequence[Any], prepared: Any, loaders: Loaders)
 
 
 def _end_cursor(page: Page[Any]) -> str | None:
-    return encode_cursor(page.items[-1].id) if page.items else None
+    return encode_cursor(page.items[-1]) if page.items else None
 
 
 _CONNECTION: dict[str, ResolvedField] = {
@@ -127,7 +142,7 @@ _CONNECTION: dict[str, ResolvedField] = {
     "totalCount": ResolvedField(_each(attrgetter("total_count"))),
 }
 _EDGE: dict[str, ResolvedField] = {
-    "cursor": ResolvedField(_each(lambda record: encode_cursor(record.id))),
+    "cursor": ResolvedField(_each(encode_cursor)),
     "node": ResolvedField(_each(lambda record: record)),
 }
 
@@ -151,7 +166,7 @@ RESOLVED: dict[str, dict[str, ResolvedField]] = {
             _root(lambda loaders, key: loaders.customer_search.load(key)), _customer_search
         ),
         "salesReps": ResolvedField(
-            _root(lambda loaders, key: loaders.sales_rep_page.load(key)), _page
+            _root(lambda loaders, key: loaders.sales_rep_page.load(key)), _reps_page
         ),
     },
     "Customer": {

@@ -14,21 +14,33 @@ from graphql_api.errors import UserInputError
 from graphql_api.stores.records import CustomerRecord, Page, PageRequest, SalesRepRecord
 from graphql_api.validation import ID_MAX_LENGTH
 
-_CURSOR_PREFIX = "v1:"
+# What list a cursor is a position in: its prefix, inside the base64. Customers
+# keep the first format's "v1:" (cursors clients already hold stay good); sales
+# reps have their own, so a cursor of one list is refused by the other.
+CUSTOMERS = "v1:"
+SALES_REPS = "r1:"
+_LIST_OF: dict[type, str] = {CustomerRecord: CUSTOMERS, SalesRepRecord: SALES_REPS}
 
 
-def encode_cursor(item_id: str) -> str:
-    return base64.urlsafe_b64encode((_CURSOR_PREFIX + item_id).encode()).decode()
+def cursor_for(list_of: str, item_id: str) -> str:
+    """The cursor just after the item `item_id` of the list `list_of`."""
+    return base64.urlsafe_b64encode((list_of + item_id).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> str:
+def encode_cursor(record: CustomerRecord | SalesRepRecord) -> str:
+    """The cursor just after `record` in its list."""
+    return cursor_for(_LIST_OF[type(record)], record.id)
+
+
+def decode_cursor(cursor: str, list_of: str) -> str:
+    """The id a cursor of the list `list_of` (CUSTOMERS, SALES_REPS) points after."""
     try:
         decoded = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
         decoded = ""
-    item_id = decoded.removeprefix(_CURSOR_PREFIX)
-    if not decoded.startswith(_CURSOR_PREFIX) or not 0 < len(item_id) <= ID_MAX_LENGTH:
-        raise UserInputError("after", "after is not a cursor this API issued")
+    item_id = decoded.removeprefix(list_of)
+    if not decoded.startswith(list_of) or not 0 < len(item_id) <= ID_MAX_LENGTH:
+        raise UserInputError("after", "after is not a cursor this API issued for this list")
     return item_id
 
 
@@ -44,16 +56,25 @@ def page_size(first: int | None, *, max_page_size: int) -> int:
     return first
 
 
-def page_request(*, first: int | None, after: str | None, max_page_size: int) -> PageRequest:
+def page_request(
+    *, first: int | None, after: str | None, max_page_size: int, list_of: str
+) -> PageRequest:
     return PageRequest(
         first=page_size(first, max_page_size=max_page_size),
-        after=None if after is None else decode_cursor(after),
+        after=None if after is None else decode_cursor(after, list_of),
     )
 
 
-def requested_page(info: Info, *, first: int | None, after: str | None) -> PageRequest:
+def requested_page(
+    info: Info, *, first: int | None, after: str | None, list_of: str
+) -> PageRequest:
     """The page a list field's arguments ask for, within the configured cap."""
-    return page_request(first=first, after=after, max_page_size=info.context.settings.max_page_size)
+    return page_request(
+        first=first,
+        after=after,
+        max_page_size=info.context.settings.max_page_size,
+        list_of=list_of,
+    )
 
 
 @strawberry.type
@@ -82,7 +103,7 @@ class Connection(Generic[NodeT]):
 
 def connection(page: Page[RecordT], to_node: Callable[[RecordT], NodeT]) -> Connection[NodeT]:
     nodes = [to_node(record) for record in page.items]
-    cursors = [encode_cursor(record.id) for record in page.items]
+    cursors = [encode_cursor(record) for record in page.items]
     return Connection(
         edges=[Edge(cursor=cursor, node=node) for cursor, node in zip(cursors, nodes, strict=True)],
         nodes=nodes,

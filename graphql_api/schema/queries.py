@@ -12,7 +12,13 @@ from graphql_api.context import Info
 from graphql_api.errors import UserInputError, ValidationFailedError
 from graphql_api.loaders import CustomerSearchKey
 from graphql_api.schema.customer import Customer, CustomerFilter
-from graphql_api.schema.pagination import Connection, connection, requested_page
+from graphql_api.schema.pagination import (
+    CUSTOMERS,
+    SALES_REPS,
+    Connection,
+    connection,
+    requested_page,
+)
 from graphql_api.schema.sales_rep import SalesRep
 from graphql_api.stores import records
 
@@ -61,7 +67,7 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
     ) -> Connection[Customer]:
-        request = requested_page(info, first=first, after=after)
+        request = requested_page(info, first=first, after=after, list_of=CUSTOMERS)
         key = CustomerSearchKey(where=customer_filter(filter), page=request)
         page = await info.context.loaders.customer_search.load(key)
         return connection(page, Customer.from_record)
@@ -77,6 +83,6 @@ class Query:
     async def sales_reps(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> Connection[SalesRep]:
-        request = requested_page(info, first=first, after=after)
+        request = requested_page(info, first=first, after=after, list_of=SALES_REPS)
         page = await info.context.loaders.sales_rep_page.load(request)
         return connection(page, SalesRep.from_record)

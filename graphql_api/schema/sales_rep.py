@@ -7,7 +7,7 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.schema.customer import Customer, from_record
 from graphql_api.schema.enums import CustomerStatus, DataSource
-from graphql_api.schema.pagination import Connection, connection, requested_page
+from graphql_api.schema.pagination import CUSTOMERS, Connection, connection, requested_page
 from graphql_api.stores.records import RepCustomersKey, SalesRepRecord
 
 
@@ -34,7 +34,7 @@ class SalesRep:
         after: str | None = None,
         status: CustomerStatus | None = None,
     ) -> Connection[Customer]:
-        request = requested_page(info, first=first, after=after)
+        request = requested_page(info, first=first, after=after, list_of=CUSTOMERS)
         key = RepCustomersKey(sales_rep_id=self.id, page=request, status=status)
         page = await info.context.loaders.customers_by_sales_rep.load(key)
         return connection(page, Customer.from_record)

@@ -22,7 +22,7 @@ from graphql import (
 )
 from hypothesis import strategies as st
 
-from graphql_api.schema.pagination import encode_cursor
+from graphql_api.schema.pagination import CUSTOMERS, SALES_REPS, cursor_for
 
 # Good values more often than bad ones: a bad argument makes the fast path
 # decline the whole query, and most queries should reach the data.
@@ -30,7 +30,15 @@ _IDS = ("C-00001", "C-00002", "C-00137", "SR-001", "SR-002", "SR-020", "C-99999"
 _GOOD_IDS = _IDS[:7]
 _FIRSTS = (0, 1, 2, 3, 5, 20, None, 100, 101, -1)
 _GOOD_FIRSTS = _FIRSTS[:7]
-_CURSORS = (encode_cursor("C-00010"), encode_cursor("SR-005"), encode_cursor("C-00499"), "bad")
+_CURSORS = (
+    cursor_for(CUSTOMERS, "C-00010"),
+    cursor_for(SALES_REPS, "SR-005"),
+    cursor_for(CUSTOMERS, "C-00499"),
+    # Each list's cursor given to the other: refused as foreign.
+    cursor_for(CUSTOMERS, "SR-005"),
+    cursor_for(SALES_REPS, "C-00010"),
+    "bad",
+)
 _STATUSES = ("ACTIVE", "PROSPECT", "CHURNED", "INACTIVE")
 
 # Arguments by name: a literal in GraphQL syntax and the same as a variable value.
