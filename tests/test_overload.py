@@ -37,11 +37,11 @@ def _client(base_url: str, subject: str) -> Iterator[Callable[[str], httpx.Respo
         yield lambda query: http.post("/graphql", json={"query": query})
 
 
-def _wait_for(base_url: str, name: str, expected: float) -> None:
+def _wait_for(base_url: str, name: str, expected: float, **labels: str) -> None:
     """Polls the metrics until `name` reads `expected` (a condition, not a guess)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if value(_metrics(base_url), name) == expected:
+        if value(_metrics(base_url), name, **labels) == expected:
             return
         time.sleep(0.02)
     raise AssertionError(f"{name} never reached {expected}")
@@ -136,3 +136,37 @@ def test_two_hundred_heavy_queries_are_overload_not_an_outage(
     assert value(samples, "graphql_api_breaker_state", store="mysql") == 0
     served = [answer for answer in cheap if answer.json().get("data")]
     assert len(served) >= 16, [answer.text for answer in cheap]
+
+
+def test_readiness_with_every_connection_busy_is_ready_and_says_busy(
+    restorable_mariadb: MariaDBServer,
+) -> None:
+    """The one pooled connection held by a request (MariaDB paused keeps it busy):
+    the readiness ping waits its turn, runs out, and reports busy, not unready,
+    so a balancer does not move a busy replica's traffic onto busy others."""
+    env = mysql_env(
+        restorable_mariadb,
+        **auth_env(),
+        GRAPHQL_API_MYSQL_POOL_SIZE="1",
+        GRAPHQL_API_MYSQL_POOL_WAIT="0.2",
+        GRAPHQL_API_MYSQL_QUERY_TIMEOUT="60",
+        GRAPHQL_API_REQUEST_TIMEOUT="60",
+    )
+    with (
+        serve(env) as app,
+        _client(app.base_url, "caller-a") as a,
+        ThreadPoolExecutor(max_workers=1) as pool,
+        httpx.Client(base_url=app.base_url) as http,
+    ):
+        assert a(CHEAP).status_code == 200
+        restorable_mariadb.pause()
+        try:
+            held = pool.submit(a, CHEAP)
+            # The request holds the connection (not merely admitted) before the ping.
+            _wait_for(app.base_url, "graphql_api_pool_connections", 1, pool="mysql", state="in_use")
+            ready = http.get("/readyz")
+        finally:
+            restorable_mariadb.resume()
+        assert held.result().json()["data"] == {"customer": {"id": "C-00002"}}
+    assert ready.status_code == 200
+    assert ready.json()["stores"] == {"mysql": {"ready": True, "busy": True}}

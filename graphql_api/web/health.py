@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from graphql_api.errors import StoreFailedError
+from graphql_api.errors import OverloadedError, StoreFailedError
 from graphql_api.stores.protocol import StoreReader
 
 log = logging.getLogger("graphql_api.web.health")
@@ -38,6 +38,11 @@ async def _ping(store: StoreReader, timeout_s: float) -> dict[str, object]:
         return {"ready": False, "reason": "timeout"}
     except StoreFailedError as error:
         return {"ready": False, "reason": error.reason}
+    except OverloadedError:
+        # Every connection busy serving requests: the store answers, this instance
+        # serves (and sheds what it cannot take). Reporting it unready would send
+        # its traffic to the other replicas, which are busy too: a cascade.
+        return {"ready": True, "busy": True}
     except Exception as error:
         # Not ready either way; logged by type, never by message (SQL, hosts).
         log.warning("readiness ping raised %s", type(error).__name__)
