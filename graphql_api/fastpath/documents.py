@@ -11,7 +11,6 @@ errors and all.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ from graphql.execution.collect_fields import FragmentDetails
 from strawberry.schema.schema import validate_document
 
 from graphql_api.schema.field_merges import field_merges
+from graphql_api.text_cache import TextCache
 
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 _PLAIN_DIRECTIVES = frozenset({"skip", "include"})
@@ -118,25 +118,27 @@ def _operations(
     return prepared
 
 
+# Kept documents: at most 512, of a megabyte of query text in all (about 80 MB
+# of ASTs at worst; graphql_api/text_cache.py).
+_MAX_DOCUMENTS = 512
+_MAX_DOCUMENT_TEXT = 1_000_000
+
+
 class DocumentCache:
     """Query text -> its prepared operations; least recently used out first."""
 
-    def __init__(
-        self, schema: GraphQLSchema, *, max_tokens: int, max_field_merges: int, maxsize: int = 512
-    ) -> None:
+    def __init__(self, schema: GraphQLSchema, *, max_tokens: int, max_field_merges: int) -> None:
         self._schema = schema
         self._max_tokens = max_tokens
         self._max_field_merges = max_field_merges
-        self._maxsize = maxsize
-        self._documents: OrderedDict[str, dict[str | None, PreparedOperation] | None] = (
-            OrderedDict()
+        self._documents: TextCache[dict[str | None, PreparedOperation] | None] = TextCache(
+            max_entries=_MAX_DOCUMENTS, max_text=_MAX_DOCUMENT_TEXT
         )
 
     def operation(self, query: str, operation_name: str | None) -> PreparedOperation | None:
         documents = self._documents
         if query in documents:
-            documents.move_to_end(query)
-            operations = documents[query]
+            operations = documents.get(query)
         else:
             operations = _operations(
                 self._schema,
@@ -144,9 +146,7 @@ class DocumentCache:
                 max_tokens=self._max_tokens,
                 max_field_merges=self._max_field_merges,
             )
-            documents[query] = operations
-            if len(documents) > self._maxsize:
-                documents.popitem(last=False)
+            documents.put(query, operations)
         if operations is None:
             return None
         return operations.get(operation_name)

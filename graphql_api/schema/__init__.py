@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -11,7 +10,6 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from graphql_api.schema.access import AccessControl
@@ -22,6 +20,7 @@ from graphql_api.schema.observation import OperationObservation
 from graphql_api.schema.queries import Query
 from graphql_api.schema.source_report import SourceReport
 from graphql_api.settings import QueryLimits
+from graphql_api.text_cache import TextCache
 
 
 class _Schema(strawberry.Schema):
@@ -53,14 +52,14 @@ def build_schema(
     extensions.append(AccessControl)
     if production:
         extensions.append(DisableIntrospection)
-    # Front ends send the same few documents over and over: validate each once (a
-    # bounded LRU keyed by the document). The benchmark measured validation as over
+    # Front ends send the same few documents over and over: validate each once (kept
+    # by its text, at most 512 of 1 MB of text). The benchmark measured validation as over
     # half the CPU of a small query. No ParserCache: it parses inside its own hook,
     # where a syntax or token-limit error would skip ErrorShaping and lose its code.
     # After AccessControl, which refuses an operation the caller's roles do not
     # allow before it is validated.
-    validate = functools.lru_cache(maxsize=512)(validate_document)
-    extensions.append(partial(BoundedValidation, limits=limits, validate=validate))
+    verdicts: TextCache[list[GraphQLError]] = TextCache(max_entries=512, max_text=1_000_000)
+    extensions.append(partial(BoundedValidation, limits=limits, verdicts=verdicts))
     config = StrawberryConfig(
         disable_field_suggestions=production,
         # The endpoint enforces the configured batch size itself, with a message

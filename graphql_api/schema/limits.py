@@ -19,7 +19,7 @@ limiters walk every path, which is exponential for such a document.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,10 +44,12 @@ from graphql import (
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from graphql_api.schema.field_merges import field_merges
 from graphql_api.schema.pagination import DEFAULT_PAGE_SIZE
 from graphql_api.settings import QueryLimits
+from graphql_api.text_cache import TextCache
 
 LIMIT_CODE = "QUERY_LIMIT_EXCEEDED"
 # graphql-core's message when MaxTokensLimiter stops the parser.
@@ -227,7 +229,8 @@ def violations(measure: Measure, limits: QueryLimits) -> list[GraphQLError]:
 
 
 class BoundedValidation(SchemaExtension):
-    """Validation within a budget, each document validated once (a bounded LRU).
+    """Validation within a budget, each document validated once (kept by its
+    text, bounded by entries and text: graphql_api/text_cache.py).
 
     A document whose validation would cost more than the limit allows is
     refused before it is validated (field_merges_error); one that an earlier
@@ -235,25 +238,31 @@ class BoundedValidation(SchemaExtension):
     """
 
     def __init__(
-        self,
-        *,
-        limits: QueryLimits | None,
-        validate: Callable[[GraphQLSchema, DocumentNode, Any], list[GraphQLError]],
+        self, *, limits: QueryLimits | None, verdicts: TextCache[list[GraphQLError]]
     ) -> None:
         self._limits = limits
-        self._validate = validate
+        # Query text -> its validation errors; one cache for the schema's life.
+        self._verdicts = verdicts
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        assert context.graphql_document is not None
+        document = context.graphql_document
+        assert document is not None
         if context.pre_execution_errors is None and self._limits is not None:
-            refused = field_merges_error(context.graphql_document, self._limits)
+            refused = field_merges_error(document, self._limits)
             if refused is not None:
                 context.pre_execution_errors = [refused]
         if context.pre_execution_errors is None:
-            context.pre_execution_errors = self._validate(
-                context.schema._schema, context.graphql_document, context.validation_rules
-            )
+            query = context.query
+            if query is not None and query in self._verdicts:
+                context.pre_execution_errors = self._verdicts.get(query)
+            else:
+                errors = validate_document(
+                    context.schema._schema, document, context.validation_rules
+                )
+                if query is not None:
+                    self._verdicts.put(query, errors)
+                context.pre_execution_errors = errors
         yield
 
 
