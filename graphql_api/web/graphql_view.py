@@ -281,8 +281,7 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "POST":
             # Exactly application/json (strawberry takes any type that contains
             # it, `application/jsonx` too), and a body GraphQL over HTTP allows.
-            media_type = (request.content_type or "").partition(";")[0].strip().lower()
-            if media_type != "application/json":
+            if not _is_json(request.content_type):
                 raise HTTPException(415, "Send the operation as application/json.")
             body = await request.get_body()
             data = self.parse_json(body)
@@ -302,8 +301,7 @@ class GraphQLView(GraphQL[Context, None]):
         """A JSON POST without a streaming Accept: what the fast path may take."""
         if request.method != "POST":
             return False
-        content_type = request.headers.get("content-type", "")
-        if content_type.partition(";")[0].strip().lower() != "application/json":
+        if not _is_json(request.headers.get("content-type")):
             return False
         # Only Accept matters; a one-entry dict spares strawberry's scan of every header.
         accept = {"accept": request.headers.get("accept", "")}
@@ -372,6 +370,11 @@ class GraphQLView(GraphQL[Context, None]):
             results = [_timed_out(timeout_s, context) for _ in range(count)]
             context.error_codes.extend(["TIMEOUT"] * count)
             return results if isinstance(request_data, list) else results[0]
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type is exactly application/json (parameters aside)."""
+    return (content_type or "").partition(";")[0].strip().lower() == "application/json"
 
 
 def _deadline(request: Request, timeout_s: float) -> float:
