@@ -116,13 +116,13 @@ class MySQLStore:
         pool: Pool,
         *,
         timeout_s: float,
-        pool_wait_s: float | None = None,
+        pool_wait_s: float,
         name: str = "mysql",
         outbox: bool = False,
     ) -> None:
         self._pool = pool
         self._timeout_s = timeout_s
-        self._pool_wait_s = timeout_s if pool_wait_s is None else pool_wait_s
+        self._pool_wait_s = pool_wait_s
         self._gate = FairGate(pool.maxsize)
         self._name = name
         # With a fallback store to keep fresh, every change also leaves an outbox row.
