@@ -122,3 +122,25 @@ class RequestTimedOutError(GraphqlApiError):
         super().__init__(f"The request took longer than {timeout_s:g} s and was stopped.")
         self.timeout_s = timeout_s
         self.message = str(self)
+
+
+class ContractSourceError(GraphqlApiError):
+    """A schema, operation or changelog the contract check reads is missing or malformed."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class UnreadableChangeError(GraphqlApiError):
+    """graphql-core described a schema change in words the contract check cannot read.
+
+    Its sentences are read back into coordinates; a new graphql-core may word them
+    differently, and a change must never be dropped for that.
+    """
+
+    def __init__(self, kind: str, description: str) -> None:
+        super().__init__(f"cannot read graphql-core's {kind} change: {description!r}")
+        self.kind = kind
+        self.description = description
