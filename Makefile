@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema seed-sql clean
+.PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema seed-sql clean \
+	schema-check schema-release
 
 # The service's pinned dependencies, then the package itself (editable, so sql/ is found).
 $(BIN)/.service-installed: requirements.lock pyproject.toml
@@ -71,6 +72,15 @@ test: lint typecheck unit
 # Regenerate the committed artifacts after changing the schema code or the demo rows.
 schema: $(BIN)/.service-installed
 	$(BIN)/graphql-api export-schema --output schema.graphql
+
+# The contract (README "Contract checks"): what changed since contract/released.graphql,
+# whom it reaches, exit 1 on an unacknowledged breaking change (make test runs it too);
+# releasing copies the schema over the snapshot once schema-changes.md lists every change.
+schema-check: $(BIN)/.service-installed
+	$(BIN)/graphql-api schema check
+
+schema-release: $(BIN)/.service-installed
+	$(BIN)/graphql-api schema release
 
 seed-sql: $(BIN)/.service-installed
 	$(BIN)/graphql-api db seed-sql > sql/020_demo_seed.sql

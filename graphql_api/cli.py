@@ -1,5 +1,5 @@
-"""The `graphql-api` command: serve, healthcheck, export-schema, db, dynamodb, migrate,
-outbox, verify."""
+"""The `graphql-api` command: serve, healthcheck, schema, export-schema, db, dynamodb,
+migrate, outbox, verify."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from graphql_api.contract import commands as schema_commands
 from graphql_api.errors import ConfigError, GraphqlApiError
 from graphql_api.settings import MULTIPROCESS_DIR_VARIABLE, Settings, load_settings
 from graphql_api.sync import commands as sync_commands
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--url", default="http://127.0.0.1:8000/healthz")
     check.add_argument("--timeout", type=float, default=3.0, help="seconds")
 
+    schema_commands.add_commands(commands)
+    # The older spelling of `schema export`, which scripts and the Makefile use.
     export = commands.add_parser("export-schema", help="print the schema as SDL")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
@@ -123,13 +126,7 @@ def _healthcheck(args: argparse.Namespace) -> None:
 
 
 def _export_schema(args: argparse.Namespace) -> None:
-    from graphql_api.schema import schema_sdl
-
-    sdl = schema_sdl()
-    if args.output:
-        args.output.write_text(sdl)
-    else:
-        sys.stdout.write(sdl)
+    schema_commands.export_schema(args.output)
 
 
 def _db(args: argparse.Namespace) -> None:
@@ -180,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands = {
         "serve": _serve,
         "healthcheck": _healthcheck,
+        "schema": schema_commands.run_command,
         "export-schema": _export_schema,
         "db": _db,
         "dynamodb": _dynamodb,
