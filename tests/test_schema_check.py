@@ -157,6 +157,25 @@ def test_change_is_classified_with_the_operations_it_reaches(
     assert [(c.change.key, c.operations) for c in checked] == [(key, operations)]
 
 
+def test_operation_writing_literals_is_reached_through_them(tmp_path: Path) -> None:
+    (tmp_path / "Active.graphql").write_text(
+        "query Active { customers(filter: {status: ACTIVE}) { totalCount } }\n"
+    )
+    (tmp_path / "Reps.graphql").write_text("query Reps { salesReps { totalCount } }\n")
+    old, new = "input CustomerFilter {\n", "input CustomerFilter {\n  region: String!\n"
+    result = check_contract(
+        base=build_schema(committed_sdl()),
+        base_label="before",
+        current=build_schema(edited(committed_sdl(), old, new)),
+        documents=documents_in_directory(tmp_path),
+        changelog=parse_changelog(NO_ENTRIES, label="schema-changes.md"),
+        against_released=False,
+    )
+    assert [(c.change.key, c.operations) for c in result.changes] == [
+        ("breaking: REQUIRED_INPUT_FIELD_ADDED CustomerFilter.region", ("Active",))
+    ]
+
+
 def test_deprecated_field_still_read_is_reported_with_its_readers() -> None:
     old, new = (
         "  country: String\n  status",

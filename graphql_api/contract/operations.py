@@ -96,19 +96,25 @@ class _CoordinateCollector(Visitor):
         self.written.add(f"@{node.name.value}")
 
     def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
-        directive = self.type_info.get_directive()
+        directive, argument = self.type_info.get_directive(), self.type_info.get_argument()
         if directive is not None:
             self.written.add(f"@{directive.name}({node.name.value}:)")
+        if argument is not None:
+            # A literal passes a value of the argument's type: a required field added
+            # to that input type reaches this operation too.
+            self.written.add(get_named_type(argument.type).name)
 
     def enter_object_field(self, node: ObjectFieldNode, *_args: Any) -> None:
         parent = self.type_info.get_parent_input_type()
         if parent is not None:
-            self.written.add(f"{get_named_type(parent).name}.{node.name.value}")
+            name = get_named_type(parent).name
+            self.written.update((name, f"{name}.{node.name.value}"))
 
     def enter_enum_value(self, node: EnumValueNode, *_args: Any) -> None:
         enum_type = self.type_info.get_input_type()
         if enum_type is not None:
-            self.written.add(f"{get_named_type(enum_type).name}.{node.value}")
+            name = get_named_type(enum_type).name
+            self.written.update((name, f"{name}.{node.value}"))
 
     def enter_named_type(self, node: NamedTypeNode, *_args: Any) -> None:
         self.written.add(node.name.value)
