@@ -51,6 +51,10 @@ def _gap_lines(gaps: ChangelogGaps | None, changelog: str) -> list[str]:
     return lines
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _deprecated_lines(report: CheckReport) -> list[str]:
     title = "Deprecated and still used by known operations:"
     if not report.deprecated_in_use:
@@ -68,7 +72,7 @@ def render_text(report: CheckReport, *, changelog: str) -> str:
     lines = [
         f"Contract check: the code's schema against {report.base}"
         f" ({report.operation_count} known operations)",
-        f"{len(report.changes)} changes: {summary}" if report.changes else "No changes.",
+        f"{_count(len(report.changes), 'change')}: {summary}" if report.changes else "No changes.",
         "",
     ]
     for checked in report.changes:
@@ -76,7 +80,9 @@ def render_text(report: CheckReport, *, changelog: str) -> str:
     lines += _deprecated_lines(report)
     lines += _gap_lines(report.changelog_gaps, changelog)
     blocking = len(report.blocking)
-    verdict = f"{blocking} unacknowledged breaking change(s)" if blocking else "no breaking change"
+    verdict = (
+        _count(blocking, "unacknowledged breaking change") if blocking else "no breaking change"
+    )
     if not blocking and any(c.change.severity is Severity.BREAKING for c in report.changes):
         verdict = "every breaking change is acknowledged"
     lines.append(f"Result: {verdict}; exit {report.exit_code}")
