@@ -53,6 +53,7 @@ from strawberry.types.arguments import convert_arguments
 from graphql_api.errors import UserInputError
 from graphql_api.fastpath.documents import PreparedOperation
 from graphql_api.fastpath.fields import RECORD_TYPES, RESOLVED, ResolvedField
+from graphql_api.fastpath.times import utc_isoformat
 from graphql_api.schema.mutations import MUTATIONS
 
 if TYPE_CHECKING:
@@ -155,22 +156,26 @@ _UNCHANGED: dict[str, type] = {
 _SCALARS: dict[str, Callable[[GraphQLScalarType], Serialize]] = {
     name: _passthrough(kind) for name, kind in _UNCHANGED.items()
 }
+# strawberry's name for datetime.datetime, which it writes with isoformat().
+_DATE_TIME = "DateTime"
 
 
 def _enum_serializer(enum_type: GraphQLEnumType) -> Serialize:
     """strawberry serializes a member of the enum class it wraps by matching
-    `.value`; the same lookup, made once into a dict."""
+    `.value`; the same lookup, made once into a dict. Keyed by the member's
+    name, a str, whose hash is kept: an Enum member's own hash is a Python
+    method, and a history page writes thousands of them."""
     wrapped: type[Enum] | None = getattr(enum_type, "wrapped_cls", None)
-    names: dict[Any, str] = {}
+    names: dict[str, str] = {}
     if wrapped is not None:
         for name, definition in enum_type.values.items():
             for member in wrapped:
                 if member.value == definition.value:
-                    names.setdefault(member, name)
+                    names.setdefault(member.name, name)
     serialize = enum_type.serialize
 
     def fast(value: Any) -> Any:
-        name = names.get(value) if type(value) is wrapped else None
+        name = names.get(value._name_) if type(value) is wrapped else None
         return name if name is not None else serialize(value)
 
     return fast
@@ -227,6 +232,8 @@ class Planner:
                 found = _enum_serializer(named)
             elif named.name in _SCALARS:
                 found = _SCALARS[named.name](named)
+            elif named.name == _DATE_TIME:
+                found = utc_isoformat
             else:
                 found = named.serialize
             self._serializers[named.name] = found
