@@ -8,7 +8,7 @@ costs no extra statement.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
@@ -183,6 +183,55 @@ class EventsByCustomerLoader(RequestLoader[EventsKey, list[CustomerEventRecord]]
 
 
 @dataclass(frozen=True, slots=True)
+class HistoriesKey:
+    """The histories of a level's customers, one page size, as one key."""
+
+    customer_ids: tuple[str, ...]
+    first: int
+
+
+class HistoriesLoader(RequestLoader[HistoriesKey, list[list[CustomerEventRecord]]]):
+    """Histories a whole level at a time, for the fast path.
+
+    A load per customer (what strawberry's resolvers do) costs a future, a
+    queue entry and a callback each: 14,000 machine instructions a key, and a
+    level of a page holds hundreds of customers. One key per level costs that
+    once. Keys loaded in the same tick still share a store call per page size,
+    as the per-customer loader's do, so the statements are the same.
+    """
+
+    def __init__(self, store: StoreReader, events_by_customer: EventsByCustomerLoader) -> None:
+        super().__init__()
+        self._store = store
+        self._events_by_customer = events_by_customer
+
+    async def batch_load_fn(
+        self, keys: Sequence[HistoriesKey]
+    ) -> list[list[list[CustomerEventRecord]]]:
+        by_first: dict[int, dict[str, None]] = {}
+        for key in keys:
+            # A dict keeps the ids in order and once (two aliases, one customer).
+            by_first.setdefault(key.first, {}).update(dict.fromkeys(key.customer_ids))
+        found: dict[int, Mapping[str, list[CustomerEventRecord]]] = {}
+        for first, customer_ids in by_first.items():
+            try:
+                found[first] = await self._store.events_by_customers(
+                    customer_ids=list(customer_ids), first=first
+                )
+            except Exception as error:
+                if self.keep_failures:
+                    # The reference execution, answering a request the fast path
+                    # hands on, reads these through events_by_customer: failed too.
+                    for customer_id in customer_ids:
+                        self._events_by_customer.prime_failure(EventsKey(customer_id, first), error)
+                raise
+        return [
+            [found[key.first].get(customer_id, []) for customer_id in key.customer_ids]
+            for key in keys
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerSearchKey:
     where: CustomerFilter
     page: PageRequest
@@ -272,6 +321,7 @@ class Loaders:
         lambda loaders: CustomersBySalesRepLoader(loaders.store, loaders.customer_by_id)
     )
     events_by_customer = _Made(lambda loaders: EventsByCustomerLoader(loaders.store))
+    histories = _Made(lambda loaders: HistoriesLoader(loaders.store, loaders.events_by_customer))
     customer_search = _Made(
         lambda loaders: CustomerSearchLoader(loaders.store, loaders.customer_by_id)
     )
@@ -293,6 +343,7 @@ class Loaders:
             "customer_and_rep_by_id",
             "customers_by_sales_rep",
             "events_by_customer",
+            "histories",
             "customer_search",
         ):
             made = self.__dict__.get(name)

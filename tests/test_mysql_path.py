@@ -72,6 +72,24 @@ def test_statement_count_does_not_grow_with_list_sizes(mysql_api: Api) -> None:
     assert counts == {1: 3, 10: 3, 50: 3}
 
 
+def test_histories_of_a_level_share_one_statement_per_page_size(mysql_api: Api) -> None:
+    # Two aliases with one size share a statement; another size adds one.
+    assert mysql_api.mariadb is not None
+    counter = StatementCounter(mysql_api.mariadb)
+    before = counter.total()
+    data = mysql_api.data(
+        "{ salesReps(first: 5) { nodes { customers(first: 5) { nodes {"
+        " a: history(first: 2) { at } b: history(first: 2) { kind } c: history(first: 3) { at }"
+        " } } } } }"
+    )
+    assert counter.total() - before == 4  # reps, their customers, two history sizes
+    customers = [c for rep in data["salesReps"]["nodes"] for c in rep["customers"]["nodes"]]
+    assert customers
+    for customer in customers:
+        assert len(customer["a"]) == len(customer["b"]) <= 2
+        assert customer["a"] == [{"at": event["at"]} for event in customer["c"][:2]]
+
+
 def test_a_customer_and_its_rep_are_one_statement(mysql_api: Api) -> None:
     """Look-ahead: `customer { salesRep }` joins the rep into the customer's read."""
     assert mysql_api.mariadb is not None

@@ -31,11 +31,13 @@ class _Wave:
     selection of the query, so every object in a group is written alike), and
     the loads it waits for."""
 
-    __slots__ = ("groups", "waiting")
+    __slots__ = ("groups", "waiting", "waiting_all")
 
     def __init__(self) -> None:
         self.groups: dict[int, tuple[ObjectPlan, list[Any], list[dict[str, Any]]]] = {}
         self.waiting: list[tuple[Shape, str, asyncio.Future[Any], dict[str, Any]]] = []
+        # Loads of one field for every object of a group at once: a list of values.
+        self.waiting_all: list[tuple[Shape, str, asyncio.Future[Any], list[dict[str, Any]]]] = []
 
     def add(self, plan: ObjectPlan, values: list[Any], outs: list[dict[str, Any]]) -> None:
         group = self.groups.get(id(plan))
@@ -136,10 +138,12 @@ async def _drain(wave: _Wave, loaders: Loaders, arguments: dict[int, Any]) -> No
             fields, values, outs = groups.pop(key)
             for field in fields:
                 _write(field, values, outs, wave, loaders, arguments)
-        if wave.waiting:
-            await _settle(wave.waiting)
+        if wave.waiting or wave.waiting_all:
+            await _settle([entry[2] for entry in (*wave.waiting, *wave.waiting_all)])
             for shape, key, future, out in wave.waiting:
                 out[key] = _complete(shape, future.result(), following)
+            for shape, key, future, outs in wave.waiting_all:
+                _complete_all(shape, key, future.result(), outs, following)
         wave = following
 
 
@@ -175,9 +179,19 @@ def _write(
             out[key] = field.typename
         return
     assert field.resolve is not None
-    waiting = wave.waiting
     given = arguments[id(field)] if field.per_request else field.arguments
-    for raw, out in zip(field.resolve(values, given, loaders), outs, strict=True):
+    resolved = field.resolve(values, given, loaders)
+    if isinstance(resolved, asyncio.Future):
+        # One load for every object of the group.
+        if resolved.done():
+            _complete_all(shape, key, resolved.result(), outs, wave)
+            return
+        for out in outs:
+            out[key] = None  # keeps the key's place in the response
+        wave.waiting_all.append((shape, key, resolved, outs))
+        return
+    waiting = wave.waiting
+    for raw, out in zip(resolved, outs, strict=True):
         if isinstance(raw, asyncio.Future):
             if not raw.done():
                 # Keeps the key's place in the response; the wave's end fills it.
@@ -188,21 +202,28 @@ def _write(
         out[key] = _complete(shape, raw, wave)
 
 
-async def _settle(waiting: list[tuple[Shape, str, asyncio.Future[Any], dict[str, Any]]]) -> None:
+def _complete_all(
+    shape: Shape, key: str, values: list[Any], outs: list[dict[str, Any]], wave: _Wave
+) -> None:
+    for value, out in zip(values, outs, strict=True):
+        out[key] = _complete(shape, value, wave)
+
+
+async def _settle(waiting: list[asyncio.Future[Any]]) -> None:
     """Waits for the wave's loads; a failed one fails the request, after every
     other has settled (strawberry, answering next, finds them in the loaders).
     Cancelled (the request timeout), it stops at once and waits for nothing."""
     try:
-        for _, _, future, _ in waiting:
+        for future in waiting:
             await future
     except asyncio.CancelledError:
-        for _, _, future, _ in waiting:
+        for future in waiting:
             # Whatever a load still in flight ends with is noted, never logged
             # as an exception nobody retrieved.
             future.add_done_callback(_retrieve)
         raise
     except Exception:
-        await asyncio.gather(*(entry[2] for entry in waiting), return_exceptions=True)
+        await asyncio.gather(*waiting, return_exceptions=True)
         raise
 
 

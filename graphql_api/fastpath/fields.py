@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from graphql_api.loaders import CustomerSearchKey, EventsKey, Loaders
+from graphql_api.loaders import CustomerSearchKey, HistoriesKey, Loaders
 from graphql_api.schema.customer import CustomerFilter
 from graphql_api.schema.pagination import (
     CUSTOMERS,
@@ -34,8 +34,9 @@ from graphql_api.stores.records import Page, RepCustomersKey
 
 # (arguments as graphql-core coerced them, max page size) -> what resolve needs
 Prepare = Callable[[Mapping[str, Any], int], Any]
-# (parent values, prepared arguments, loaders) -> per parent, the value or a loader future
-Resolve = Callable[[Sequence[Any], Any, Loaders], list[Any]]
+# (parent values, prepared arguments, loaders) -> per parent, the value or a
+# loader future; or one loader future of every parent's value, in order.
+Resolve = Callable[[Sequence[Any], Any, Loaders], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +121,10 @@ def _rep_by(attribute: str) -> Resolve:
     return resolve
 
 
-def _history(parents: Sequence[Any], size: int, loaders: Loaders) -> list[Any]:
-    load = loaders.events_by_customer.load
-    return [load(EventsKey(customer.id, size)) for customer in parents]
+def _history(parents: Sequence[Any], size: int, loaders: Loaders) -> Any:
+    # One load for the whole level (see HistoriesLoader).
+    key = HistoriesKey(tuple([customer.id for customer in parents]), size)
+    return loaders.histories.load(key)
 
 
 def _rep_customers_page(parents: Sequence[Any], prepared: Any, loaders: Loaders) -> list[Any]:
