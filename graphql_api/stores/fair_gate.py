@@ -29,10 +29,16 @@ class FairGate:
         # Callers with waiters, in the order their next turn comes (dicts keep it).
         self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
 
-    async def acquire(self) -> None:
-        """Waits for a turn; cancelled (a timeout), it gives back a turn it was handed."""
+    def try_acquire(self) -> bool:
+        """Takes a turn if one is free and nobody waits for one."""
         if self._free > 0 and not self._waiting:
             self._free -= 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        """Waits for a turn; cancelled (a timeout), it gives back a turn it was handed."""
+        if self.try_acquire():
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(current_caller.get(), deque()).append(turn)
