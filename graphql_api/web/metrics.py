@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -66,6 +66,28 @@ _BREAKER_STATES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerSta
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+_MetricT = TypeVar("_MetricT", Counter, Gauge, Histogram)
+
+
+class _Children(Generic[_MetricT]):
+    """A labelled metric's children, each looked up once.
+
+    prometheus_client's labels() checks and copies the values and takes a lock
+    on every call: 1.2 us, several times a request and twice a store call. The
+    label values are bounded (operation names are capped, the rest are names
+    from code), so the cache is too."""
+
+    def __init__(self, metric: _MetricT) -> None:
+        self._metric: _MetricT = metric
+        self._children: dict[tuple[str, ...], _MetricT] = {}
+
+    def __call__(self, *values: str) -> _MetricT:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
+
 class Metrics:
     """Every metric of one app, and the StoreObserver the stores report to."""
 
@@ -76,23 +98,25 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._operation_names: set[str] = set()
         self._pool_usage: Callable[[], Mapping[str, PoolUsage]] = dict
-        self.requests = self._counter(
-            "requests", "GraphQL HTTP requests.", ("operation", "outcome")
+        self.requests = _Children(
+            self._counter("requests", "GraphQL HTTP requests.", ("operation", "outcome"))
         )
-        self.request_duration = self._histogram(
-            "request_duration_seconds", "GraphQL request latency.", ("operation",)
+        self.request_duration = _Children(
+            self._histogram("request_duration_seconds", "GraphQL request latency.", ("operation",))
         )
         self.in_flight = self._gauge(
             "requests_in_flight", "GraphQL requests being served.", (), "livesum"
         )
         self.errors = self._counter("errors", "Errors sent, by extensions.code.", ("code",))
-        self.store_calls = self._counter(
-            "store_calls",
-            "Store calls by outcome (ok or the failure reason).",
-            ("store", "call", "outcome"),
+        self.store_calls = _Children(
+            self._counter(
+                "store_calls",
+                "Store calls by outcome (ok or the failure reason).",
+                ("store", "call", "outcome"),
+            )
         )
-        self.store_duration = self._histogram(
-            "store_call_duration_seconds", "Time one store call took.", ("store",)
+        self.store_duration = _Children(
+            self._histogram("store_call_duration_seconds", "Time one store call took.", ("store",))
         )
         self.store_fallbacks = self._counter(
             "store_fallbacks",
@@ -109,11 +133,13 @@ class Metrics:
             ("store",),
             "livemax",
         )
-        self.pool_connections = self._gauge(
-            "pool_connections",
-            "Connections of a pool: in_use, idle, max.",
-            ("pool", "state"),
-            "livesum",
+        self.pool_connections = _Children(
+            self._gauge(
+                "pool_connections",
+                "Connections of a pool: in_use, idle, max.",
+                ("pool", "state"),
+                "livesum",
+            )
         )
         fast_path = self._counter(
             "fast_path",
@@ -193,8 +219,8 @@ class Metrics:
     def request_finished(self, record: RequestRecord, *, seconds: float) -> None:
         self.in_flight.dec()
         operation = self.operation_label(record)
-        self.requests.labels(operation, "error" if record.failed else "ok").inc()
-        self.request_duration.labels(operation).observe(seconds)
+        self.requests(operation, "error" if record.failed else "ok").inc()
+        self.request_duration(operation).observe(seconds)
         for code in record.error_codes:
             self.errors.labels(code).inc()
         if record.degraded:
@@ -215,8 +241,8 @@ class Metrics:
     # -- stores (graphql_api.stores.observer.StoreObserver) ------------------
 
     def store_call(self, *, store: str, call: str, seconds: float, failure: str | None) -> None:
-        self.store_calls.labels(store, call, failure or "ok").inc()
-        self.store_duration.labels(store).observe(seconds)
+        self.store_calls(store, call, failure or "ok").inc()
+        self.store_duration(store).observe(seconds)
 
     def store_fallback(self, *, from_store: str, to_store: str) -> None:
         self.store_fallbacks.labels(from_store, to_store).inc()
@@ -235,9 +261,9 @@ class Metrics:
 
     def refresh_pools(self) -> None:
         for pool, usage in self._pool_usage().items():
-            self.pool_connections.labels(pool, "in_use").set(usage.in_use)
-            self.pool_connections.labels(pool, "idle").set(usage.idle)
-            self.pool_connections.labels(pool, "max").set(usage.max)
+            self.pool_connections(pool, "in_use").set(usage.in_use)
+            self.pool_connections(pool, "idle").set(usage.idle)
+            self.pool_connections(pool, "max").set(usage.max)
 
     # -- exposition ----------------------------------------------------------
 
