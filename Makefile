@@ -92,10 +92,23 @@ clean:
 # SCALE=large loads 1,000 reps / 100,000 customers; PROFILE=0 skips the py-spy profile.
 SCALE   ?= default
 PROFILE ?= 1
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-instructions valgrind
 
 bench: $(BIN)/.dev-installed mariadb
 	$(BIN)/python -m bench run --scale $(SCALE) $(if $(filter 0,$(PROFILE)),--no-profile)
 
 bench-smoke: $(BIN)/.dev-installed mariadb
 	$(BIN)/python -m bench smoke
+
+# Machine instructions per request under valgrind: the noise-free meter (bench/instructions.py).
+bench-instructions: $(BIN)/.dev-installed mariadb valgrind
+	$(BIN)/python -m bench instructions
+
+valgrind:
+	@command -v valgrind >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; \
+	  else \
+	    echo "The instruction meter needs Debian's valgrind package: apt-get install valgrind" >&2; \
+	    exit 1; \
+	  fi; }

@@ -1,4 +1,4 @@
-"""python -m bench run | smoke (make bench, make bench-smoke)."""
+"""python -m bench run | smoke | instructions (make bench, bench-smoke, bench-instructions)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import smoke
+from bench import instructions, smoke
 from bench.data import SCALES
 from bench.database import Database
+from bench.operations import SCALING_FIRSTS
 from bench.report import markdown
-from bench.runner import BenchConfig, run_benchmark, write_results
+from bench.runner import BenchConfig, git_commit, loaded_database, run_benchmark, write_results
+from bench.servers import server_env
 from devstack.mariadb import MariaDBServer
 
 
@@ -30,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     run.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     commands.add_parser("smoke", help="every operation and peer briefly (make bench-smoke)")
+    instructions = commands.add_parser(
+        "instructions",
+        help="machine instructions per request, API and REST peer (make bench-instructions)",
+    )
+    instructions.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     report = commands.add_parser("report", help="print the markdown of a results JSON file")
     report.add_argument("results", type=Path)
     return parser
@@ -66,6 +74,28 @@ def _smoke() -> int:
     return 1 if report.problems else 0
 
 
+def _instructions(args: argparse.Namespace) -> int:
+    started = datetime.now(UTC)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-instructions-") as temporary,
+        loaded_database(Path(temporary), SCALES["default"]) as (database, _),
+    ):
+        env = server_env(database.env(), max_page_size=max(SCALING_FIRSTS))
+        counts = instructions.count_all(env)
+    table = instructions.table(counts)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    path = args.output_dir / f"instructions-{stamp}.md"
+    path.write_text(
+        f"# Machine instructions per request, {started:%Y-%m-%d %H:%M} UTC, commit"
+        f" {git_commit()}\n\nCommand: `make bench-instructions` (bench/instructions.py).\n\n"
+        + table
+    )
+    sys.stdout.write(table)
+    print(f"\nwrote {path}", file=sys.stderr)
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(markdown(json.loads(args.results.read_text())))
     return 0
@@ -73,7 +103,13 @@ def _report(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"run": _run, "smoke": lambda _: _smoke(), "report": _report}[args.command](args)
+    commands = {
+        "run": _run,
+        "smoke": lambda _: _smoke(),
+        "instructions": _instructions,
+        "report": _report,
+    }
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,16 @@ class Credentials:
     authorization: str
 
 
-@functools.cache
-def credentials() -> Credentials:
-    secret = secrets.token_urlsafe(48)
+def bearer(secret: str) -> str:
+    """The Authorization header of the bench's manager, signed with `secret`."""
     now = int(time.time())
     token = hs256_token(
         secret, {"sub": "bench", "roles": ["viewer", "manager"], "iat": now, "exp": now + 86_400}
     )
-    return Credentials(secret=secret, authorization=f"Bearer {token}")
+    return f"Bearer {token}"
+
+
+@functools.cache
+def credentials() -> Credentials:
+    secret = secrets.token_urlsafe(48)
+    return Credentials(secret=secret, authorization=bearer(secret))

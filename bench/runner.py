@@ -9,13 +9,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.cases import CasePlans, case_plans, scaling_plans
-from bench.data import SCALES, Scale, load
+from bench.data import SCALES, LoadedCounts, Scale, load
 from bench.database import Database, grow_buffer_pool
 from bench.measure import CaseResult, LoadPlan, LoadShape, MeterShape, measure_case
 from bench.operations import OPERATIONS, SCALING_FIRSTS, Peer
@@ -46,7 +48,7 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=REPO_ROOT,
@@ -160,6 +162,18 @@ class _Run:
         return found
 
 
+@contextmanager
+def loaded_database(work: Path, scale: Scale) -> Iterator[tuple[Database, LoadedCounts]]:
+    """A throwaway MariaDB under `work` holding the scale's rows."""
+    with MariaDBServer(base_dir=work / "mariadb") as mariadb:
+        database = Database(
+            mariadb.host, mariadb.port, mariadb.user, mariadb.password, mariadb.database
+        )
+        grow_buffer_pool(database, mib=512)
+        database.recreate()
+        yield database, load(database, scale)
+
+
 def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     wrk = ensure_wrk()
     started = time.monotonic()
@@ -167,13 +181,7 @@ def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
         work = Path(temporary)
-        with MariaDBServer(base_dir=work / "mariadb") as mariadb:
-            database = Database(
-                mariadb.host, mariadb.port, mariadb.user, mariadb.password, mariadb.database
-            )
-            grow_buffer_pool(database, mib=512)
-            database.recreate()
-            counts = load(database, config.scale)
+        with loaded_database(work, config.scale) as (database, counts):
             _say(f"[{time.monotonic() - started:5.0f} s] loaded {counts}")
             env = server_env(database.env(), max_page_size=max(SCALING_FIRSTS))
             run = _Run(config, wrk, database, work, env)
@@ -183,7 +191,7 @@ def run_benchmark(config: BenchConfig) -> dict[str, Any]:
                 profiles = run.profiles(servers, cases) if config.profile else []
             meta = {
                 "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "commit": _git_commit(),
+                "commit": git_commit(),
                 "scale": config.scale.name,
                 "rows": {
                     "sales_reps": counts.sales_reps,
