@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader, Loader, dispatch_queue_batch
 
 from graphql_api.stores.protocol import StoreReader
 from graphql_api.stores.records import (
@@ -47,15 +47,57 @@ class RequestLoader(DataLoader[_KeyT, _ValueT]):
         # and few are ever loaded by id again: a dict entry costs a tenth of
         # the future aiodataloader makes, which is made now only when loaded.
         self._primed: dict[Any, _ValueT] = {}
+        # Batches started and not yet ended.
+        self._batches: set[asyncio.Task[None]] = set()
 
     def load(self, key: _KeyT) -> asyncio.Future[_ValueT]:
-        # On every load (hundreds a request): DataLoader's methods called
-        # directly, without super(); our loaders' cache key is the key itself.
+        # DataLoader.load, written out for the path every load takes (hundreds a
+        # request); our loaders' cache key is the key itself.
+        if key is None:
+            raise TypeError("The loader.load() function must be called with a value, not None.")
+        if not self.cache:
+            future: asyncio.Future[_ValueT] = self.loop.create_future()
+            self.do_resolve_reject(key, future)
+            return future
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         if self._primed:
             value = self._primed.pop(key, _ABSENT)
             if value is not _ABSENT:
                 DataLoader.prime(self, key, value)
-        return DataLoader.load(self, key)
+                return self._cache[key]
+        future = self._cache[key] = self.loop.create_future()
+        self.do_resolve_reject(key, future)
+        return future
+
+    def do_resolve_reject(self, key: _KeyT, future: asyncio.Future[_ValueT]) -> None:
+        self._queue.append(Loader(key, future))
+        if len(self._queue) == 1:
+            if self.batch:
+                # A batch of the keys loaded until the loop's next turn.
+                self.loop.call_soon(self.dispatch)
+            else:
+                self.dispatch()
+
+    def dispatch(self) -> None:
+        """Starts the batch of the keys queued so far, if any.
+
+        One task runs it. aiodataloader schedules a task that schedules the
+        task: a coroutine, a task and a turn of the event loop more for every
+        statement a request makes."""
+        if not self._queue:
+            return  # dispatched already (settle)
+        queue, self._queue = self._queue, []
+        batch = self.loop.create_task(dispatch_queue_batch(self, queue))
+        self._batches.add(batch)
+        batch.add_done_callback(self._batches.discard)
+
+    async def settle(self) -> None:
+        """Starts what is queued and waits for every batch of this loader to end."""
+        self.dispatch()
+        if self._batches:
+            await asyncio.gather(*self._batches, return_exceptions=True)
 
     def prime(self, key: _KeyT, value: _ValueT) -> RequestLoader[_KeyT, _ValueT]:
         cache_key = self.get_cache_key(key)
@@ -328,6 +370,14 @@ class Loaders:
     sales_rep_page = _Made(
         lambda loaders: SalesRepPageLoader(loaders.store, loaders.sales_rep_by_id)
     )
+
+    async def settle(self) -> None:
+        """Every read this request asked for is made and has ended, also those
+        whose answer nobody waits for any more (a sibling field's error ended
+        the execution): what the response reports of the stores it used must
+        not depend on how far they got by then."""
+        for loader in self._made:
+            await loader.settle()
 
     def keep_failures(self) -> None:
         """From now on a read that failed in this request stays failed in it."""

@@ -296,3 +296,18 @@ def test_unknown_field_is_a_validation_error(api: Api) -> None:
     body = api.post('{ customer(id: "C-00001") { password } }')
     [error] = body["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_reads_an_error_cut_short_are_still_reported(api: Api) -> None:
+    # The bad cursor nulls the whole answer while the customer's read is under
+    # way; the read is reported every time, however far it got by then.
+    query = (
+        '{ customer(id: "C-00001") { name } salesReps(after: "djE6Qy0wMDAxMA==") { totalCount } }'
+    )
+    read_alone = api.post('{ customer(id: "C-00001") { name } }')["extensions"]["stores"]
+    assert read_alone["used"]
+    for _ in range(20):
+        answer = api.post(query)
+        assert answer["data"] is None
+        assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert answer["extensions"]["stores"] == read_alone

@@ -8,10 +8,12 @@ StoreUsage; this only reports it, so the schema never learns store details.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
+from graphql_api.loaders import Loaders
 from graphql_api.stores.usage import StoreUsage
 
 
@@ -21,6 +23,15 @@ def stores_extension(usage: StoreUsage) -> dict[str, Any]:
 
 
 class SourceReport(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        # An error that nulls the whole answer ends execution while reads of
+        # other fields may still be in flight; whether they are done before the
+        # answer goes would make `used` a matter of timing. They finish first.
+        loaders = getattr(self.execution_context.context, "loaders", None)
+        if isinstance(loaders, Loaders):
+            await loaders.settle()
+
     def get_results(self) -> dict[str, Any]:
         usage = getattr(self.execution_context.context, "store_usage", None)
         if not isinstance(usage, StoreUsage):
