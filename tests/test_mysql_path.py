@@ -90,6 +90,24 @@ def test_histories_of_a_level_share_one_statement_per_page_size(mysql_api: Api) 
         assert customer["a"] == [{"at": event["at"]} for event in customer["c"][:2]]
 
 
+def test_an_assignment_answers_with_the_rep_it_locked(mysql_api: Api) -> None:
+    """The rep read under the write's lock is the answer's salesRep: four
+    statements (customer FOR UPDATE, rep LOCK IN SHARE MODE, UPDATE, the event)."""
+    assert mysql_api.mariadb is not None
+    reps = mysql_api.data("{ salesReps(first: 3) { nodes { id fullName active } } }")
+    target = next(rep for rep in reps["salesReps"]["nodes"][1:] if rep["active"])
+    counter = StatementCounter(mysql_api.mariadb)
+    before = counter.total()
+    data = mysql_api.data(
+        "mutation($c: ID!, $r: ID!) { assignCustomer(input: {customerId: $c, salesRepId: $r})"
+        " { ... on Customer { id salesRep { id fullName } } } }",
+        {"c": "C-00001", "r": target["id"]},
+    )
+    assert counter.total() - before == 4
+    assigned = data["assignCustomer"]
+    assert assigned["salesRep"] == {"id": target["id"], "fullName": target["fullName"]}
+
+
 def test_a_customer_and_its_rep_are_one_statement(mysql_api: Api) -> None:
     """Look-ahead: `customer { salesRep }` joins the rep into the customer's read."""
     assert mysql_api.mariadb is not None

@@ -127,7 +127,11 @@ async def assign_customer(context: Context, input: AssignCustomerInput) -> Custo
     async def write() -> CustomerRecord:
         change = _change(context, input)
         rep_id = validation.check_id("salesRepId", input.sales_rep_id)
-        return await context.writer.assign_customer(change=change, sales_rep_id=rep_id)
+        assignment = await context.writer.assign_customer(change=change, sales_rep_id=rep_id)
+        # The answer's salesRep is the rep the write read under its lock.
+        rep = assignment.sales_rep
+        context.loaders.sales_rep_by_id.prime(rep.id, rep)
+        return assignment.customer
 
     return await _customer_result(context, write)
 

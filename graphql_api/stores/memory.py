@@ -117,11 +117,12 @@ class MemoryStore:
 
     async def assign_customer(
         self, *, change: records.CustomerChange, sales_rep_id: str
-    ) -> records.CustomerRecord:
+    ) -> records.Assignment:
         async with self._write_lock:
             customer = self._locked_customer(change)
             rep = changes.check_assignable(self._reps.get(sales_rep_id), sales_rep_id)
-            return self._apply(customer, change, changes.plan_assign(customer, rep))
+            assigned = self._apply(customer, change, changes.plan_assign(customer, rep))
+            return records.Assignment(customer=assigned, sales_rep=rep)
 
     async def unassign_customer(self, *, change: records.CustomerChange) -> records.CustomerRecord:
         async with self._write_lock:

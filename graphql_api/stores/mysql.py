@@ -38,6 +38,7 @@ from graphql_api.stores.mysql_tables import (
     placeholders,
 )
 from graphql_api.stores.records import (
+    Assignment,
     CustomerChange,
     CustomerEventRecord,
     CustomerFilter,
@@ -359,12 +360,18 @@ class MySQLStore:
 
     # -- writes --------------------------------------------------------------
 
-    async def assign_customer(self, *, change: CustomerChange, sales_rep_id: str) -> CustomerRecord:
-        async def plan(cursor: Cursor, customer: CustomerRecord) -> changes.PlannedChange | None:
-            rep = await self._rep_for_share(cursor, sales_rep_id)
-            return changes.plan_assign(customer, changes.check_assignable(rep, sales_rep_id))
+    async def assign_customer(self, *, change: CustomerChange, sales_rep_id: str) -> Assignment:
+        locked: list[SalesRepRecord] = []
 
-        return await self._change_customer(change, plan)
+        async def plan(cursor: Cursor, customer: CustomerRecord) -> changes.PlannedChange | None:
+            rep = changes.check_assignable(
+                await self._rep_for_share(cursor, sales_rep_id), sales_rep_id
+            )
+            locked.append(rep)
+            return changes.plan_assign(customer, rep)
+
+        customer = await self._change_customer(change, plan)
+        return Assignment(customer=customer, sales_rep=locked[0])
 
     async def unassign_customer(self, *, change: CustomerChange) -> CustomerRecord:
         async def plan(cursor: Cursor, customer: CustomerRecord) -> changes.PlannedChange | None:

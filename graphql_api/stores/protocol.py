@@ -59,7 +59,7 @@ class StoreWriter(StoreReader, Protocol):
 
     async def assign_customer(
         self, *, change: records.CustomerChange, sales_rep_id: str
-    ) -> records.CustomerRecord: ...
+    ) -> records.Assignment: ...
 
     async def unassign_customer(
         self, *, change: records.CustomerChange

@@ -83,6 +83,15 @@ class CustomerEventRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Assignment:
+    """A customer assigned to a rep, and that rep as the write read it (under
+    the write's lock): the answer shows it without reading it again."""
+
+    customer: CustomerRecord
+    sales_rep: SalesRepRecord
+
+
+@dataclass(frozen=True, slots=True)
 class CustomersAndReps:
     """Customers by id, and by id the reps assigned to them that exist."""
 

@@ -100,7 +100,7 @@ class RoutedWriter(RoutedReader):
 
     async def assign_customer(
         self, *, change: records.CustomerChange, sales_rep_id: str
-    ) -> records.CustomerRecord:
+    ) -> records.Assignment:
         return await self._writes.write(
             "assign_customer",
             lambda store: store.assign_customer(change=change, sales_rep_id=sales_rep_id),
