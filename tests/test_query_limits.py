@@ -185,6 +185,18 @@ def test_cost_counts_variables_and_fragments(memory_api: GraphQLClient) -> None:
     assert (refused["limit"], refused["actual"]) == ("cost", 100_001)
 
 
+def test_each_request_gets_the_verdict_of_its_own_variables(memory_api: GraphQLClient) -> None:
+    # The fast path keeps verdicts per document and the values its measure read;
+    # the same document alternates between within and past the limit.
+    query, at = costing_through_variables_and_fragments(LIMITS.max_cost)
+    past = {**at, "last": at["last"] + 1}
+    for variables, answered in ((at, True), (past, False), (at, True), (past, False)):
+        body = memory_api.post(query, variables)
+        assert ("errors" not in body) is answered, body
+    # A variable with a default, given: another value, another verdict.
+    assert "errors" not in memory_api.post(query, {**past, "size": 95})
+
+
 @pytest.mark.parametrize(
     ("query", "variables"),
     [

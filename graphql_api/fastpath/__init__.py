@@ -18,7 +18,7 @@ and compares every byte.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,44 +140,75 @@ class FastPath:
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
     ) -> bool:
-        """The limits' verdict, kept for an operation whose measure reads no variable."""
-        known = prepared.memo.get(_WITHIN_LIMITS)
-        if known is not None:
-            return bool(known)
-        read = _ReadRecorder(variables or {})
+        """The limits' verdict, kept per operation and the values of the
+        variables its measure reads (a page's `first`, most often).
+
+        The measure is a function of the values it reads. The names read by
+        any measure of the operation so far are the key; two requests that
+        agree on all of them read the same values in the same order, so they
+        get the same verdict. A measure that reads a new name widens the key
+        and starts the verdicts afresh."""
+        given = variables or {}
+        memo = prepared.memo
+        names: tuple[str, ...] = memo.get(_LIMIT_NAMES, ())
+        verdicts: dict[Hashable, bool] = memo.setdefault(_LIMIT_VERDICTS, {})
+        key = _key(given, names)
+        if key is not None and key in verdicts:
+            return verdicts[key]
+        read = _ReadRecorder(given)
         measure = measure_operation(
             self._schema, prepared.document, operation_name=operation_name, variables=read
         )
         within = measure is not None and not violations(measure, self._limits)
-        if not read.asked:
-            prepared.memo[_WITHIN_LIMITS] = within
+        if not read.names <= set(names):
+            names = memo[_LIMIT_NAMES] = tuple(sorted(read.names | set(names)))
+            verdicts.clear()
+            key = _key(given, names)
+        if key is not None and len(verdicts) < _MAX_LIMIT_VERDICTS:
+            verdicts[key] = within
         return within
 
 
-_WITHIN_LIMITS = "within_limits"
+_LIMIT_NAMES = "limit_variable_names"
+_LIMIT_VERDICTS = "limit_verdicts"
+# Per operation; a client varying `first` over every value gets no more.
+_MAX_LIMIT_VERDICTS = 256
+_ABSENT = object()
+
+
+def _key(variables: Mapping[str, Any], names: tuple[str, ...]) -> Hashable | None:
+    """The values of `names` in `variables`, or None when one cannot be a key."""
+    key = tuple(variables.get(name, _ABSENT) for name in names)
+    try:
+        hash(key)
+    except TypeError:
+        return None  # a list or an input object
+    return key
 
 
 class _ReadRecorder(Mapping[str, Any]):
-    """The request's variables, noting whether anyone looked at them."""
+    """The request's variables, noting the names anyone looked up."""
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self._variables = variables
-        self.asked = False
+        self.names: set[str] = set()
 
     def __getitem__(self, name: str) -> Any:
-        self.asked = True
+        self.names.add(name)
         return self._variables[name]
 
     def __contains__(self, name: object) -> bool:
-        self.asked = True
+        if isinstance(name, str):
+            self.names.add(name)
         return name in self._variables
 
     def __iter__(self) -> Iterator[str]:
-        self.asked = True
+        # Nothing measures by walking every variable; should it, every name counts.
+        self.names.update(self._variables)
         return iter(self._variables)
 
     def __len__(self) -> int:
-        self.asked = True
+        self.names.update(self._variables)
         return len(self._variables)
 
     def __bool__(self) -> bool:
