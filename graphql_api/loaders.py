@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Generic, TypeVar, overload
 
 from aiodataloader import DataLoader, Loader, dispatch_queue_batch
@@ -26,6 +27,8 @@ from graphql_api.stores.records import (
 )
 
 _KeyT = TypeVar("_KeyT")
+# Records are primed under their id.
+_ID = attrgetter("id")
 _ABSENT: Any = object()
 _ValueT = TypeVar("_ValueT")
 
@@ -47,6 +50,8 @@ class RequestLoader(DataLoader[_KeyT, _ValueT]):
         # and few are ever loaded by id again: a dict entry costs a tenth of
         # the future aiodataloader makes, which is made now only when loaded.
         self._primed: dict[Any, _ValueT] = {}
+        # Whole pages primed, each entered into _primed when a load first looks.
+        self._pages: list[tuple[Sequence[Any], Callable[[Any], Any]]] = []
         # Batches started and not yet ended.
         self._batches: set[asyncio.Task[None]] = set()
 
@@ -62,6 +67,8 @@ class RequestLoader(DataLoader[_KeyT, _ValueT]):
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        if self._pages:
+            self._enter_pages()
         if self._primed:
             value = self._primed.pop(key, _ABSENT)
             if value is not _ABSENT:
@@ -99,7 +106,25 @@ class RequestLoader(DataLoader[_KeyT, _ValueT]):
         if self._batches:
             await asyncio.gather(*self._batches, return_exceptions=True)
 
+    def prime_page(self, values: Sequence[_ValueT], key_of: Callable[[Any], _KeyT]) -> None:
+        """Primes each value under key_of(value), as prime() would, one after
+        the other. A page primes a hundred records and few are ever loaded by
+        key again: the page is kept as it is until a load looks."""
+        if values:
+            self._pages.append((values, key_of))
+
+    def _enter_pages(self) -> None:
+        pages, self._pages = self._pages, []
+        cache, primed = self._cache, self._primed
+        for values, key_of in pages:
+            for value in values:
+                key = key_of(value)
+                if key not in cache:
+                    primed.setdefault(key, value)
+
     def prime(self, key: _KeyT, value: _ValueT) -> RequestLoader[_KeyT, _ValueT]:
+        if self._pages:
+            self._enter_pages()  # earlier primes come first
         cache_key = self.get_cache_key(key)
         if cache_key not in self._cache:
             self._primed.setdefault(cache_key, value)
@@ -112,17 +137,22 @@ class RequestLoader(DataLoader[_KeyT, _ValueT]):
             cached = self._cache.get(self.get_cache_key(key))
             if cached is not None and not cached.done():
                 return self
+        if self._pages:
+            self._enter_pages()
         self._primed.pop(self.get_cache_key(key), None)
         super().clear(key)
         return self
 
     def clear_all(self) -> RequestLoader[_KeyT, _ValueT]:
+        self._pages.clear()
         self._primed.clear()
         super().clear_all()
         return self
 
     def prime_failure(self, key: _KeyT, error: Exception) -> None:
         """The key's read failed elsewhere in this request: it is failed here too."""
+        if self._pages:
+            self._enter_pages()
         cache_key = self.get_cache_key(key)
         if cache_key not in self._cache and cache_key not in self._primed:
             super().prime(key, error)  # type: ignore[arg-type]
@@ -195,8 +225,7 @@ class CustomersBySalesRepLoader(RequestLoader[RepCustomersKey, Page[CustomerReco
     async def batch_load_fn(self, keys: Sequence[RepCustomersKey]) -> list[Page[CustomerRecord]]:
         pages = await self._store.customers_by_sales_reps(keys=list(keys))
         for page in pages:
-            for customer in page.items:
-                self._customers_by_id.prime(customer.id, customer)
+            self._customers_by_id.prime_page(page.items, _ID)
         return pages
 
 
@@ -288,8 +317,7 @@ class CustomerSearchLoader(RequestLoader[CustomerSearchKey, Page[CustomerRecord]
     async def batch_load_fn(self, keys: Sequence[CustomerSearchKey]) -> list[Page[CustomerRecord]]:
         pages = [await self._store.customers_page(where=k.where, page=k.page) for k in keys]
         for page in pages:
-            for customer in page.items:
-                self._customers_by_id.prime(customer.id, customer)
+            self._customers_by_id.prime_page(page.items, _ID)
         return pages
 
 
@@ -302,8 +330,7 @@ class SalesRepPageLoader(RequestLoader[PageRequest, Page[SalesRepRecord]]):
     async def batch_load_fn(self, keys: Sequence[PageRequest]) -> list[Page[SalesRepRecord]]:
         pages = [await self._store.sales_reps_page(page=key) for key in keys]
         for page in pages:
-            for rep in page.items:
-                self._sales_reps_by_id.prime(rep.id, rep)
+            self._sales_reps_by_id.prime_page(page.items, _ID)
         return pages
 
 
