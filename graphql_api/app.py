@@ -19,6 +19,7 @@ from starlette.routing import Route
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings, load_settings
 from graphql_api.web.body_limit import BodyLimit, HeaderLimit
+from graphql_api.web.execution import Execution
 from graphql_api.web.graphiql import graphiql_routes, with_graphiql
 from graphql_api.web.graphql_view import GraphQLView
 from graphql_api.web.health import healthz, readyz
@@ -92,16 +93,16 @@ def create_app(settings: Settings) -> Starlette:
             log.info("resources closed")
 
     graphiql = settings.directories.graphiql
+    # One execution core (schema, fast path, auth, admission) for every API request.
+    execution = Execution(
+        settings, report_fast_path=metrics.fast_path_outcome, admission_observer=metrics
+    )
     app = Starlette(
         routes=[
             _route_without_head(
                 "/graphql",
                 with_graphiql(
-                    GraphQLView(
-                        settings,
-                        report_fast_path=metrics.fast_path_outcome,
-                        admission_observer=metrics,
-                    ),
+                    GraphQLView(execution),
                     enabled=settings.graphiql,
                     directory=graphiql,
                 ),

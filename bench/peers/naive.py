@@ -23,6 +23,7 @@ from graphql_api.context import Context
 from graphql_api.loaders import create_loaders
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings
+from graphql_api.web.execution import Execution
 from graphql_api.web.graphql_view import GraphQLView
 
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings) -> Starlette:
             # what the DataLoaders save, not what the fast path does.
             Route(
                 "/graphql",
-                NaiveEndpoint(replace(settings, fast_path=False)),
+                NaiveEndpoint(Execution(replace(settings, fast_path=False))),
                 methods=["GET", "POST"],
             ),
             Route("/healthz", healthz),
