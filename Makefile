@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema seed-sql clean
+.PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema openapi seed-sql clean
 
 # The service's pinned dependencies, then the package itself (editable, so sql/ is found).
 $(BIN)/.service-installed: requirements.lock pyproject.toml
@@ -71,6 +71,9 @@ test: lint typecheck unit
 # Regenerate the committed artifacts after changing the schema code or the demo rows.
 schema: $(BIN)/.service-installed
 	$(BIN)/graphql-api export-schema --output schema.graphql
+
+openapi: $(BIN)/.service-installed
+	$(BIN)/graphql-api export-openapi --output openapi.json
 
 seed-sql: $(BIN)/.service-installed
 	$(BIN)/graphql-api db seed-sql > sql/020_demo_seed.sql
