@@ -6,7 +6,11 @@ key with another body is refused (422), and while the first request still runs
 a second one with its key is told to come back (409, Retry-After). Keys are
 scoped to the caller (the token's subject): one client can never replay
 another's answers. An answer of 5xx is not kept: the write did not happen, the
-client may retry with the same key.
+client may retry with the same key. Should the store fail after the write but
+before the answer is kept, the claim stays unanswered until its lease ends
+(stores/idempotency.py) and a retry then runs again: an assignment to the rep
+the customer already has writes nothing, and a create finds the customer and
+assigns it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """What a route takes from its path, query and body, checked and named as the client sent it.
 
 Each check raises a 400 problem naming the field (`customerId`, `limit`,
-`customer.email`, `If-Match`). Lengths and formats of stored fields are the
-GraphQL layer's (graphql_api/validation.py), which names them too: this module
-only makes sure the variables it builds have the types the operations declare.
+`customer.email`, `If-Match`). The rules themselves are graphql_api/validation.py's,
+the ones every write follows: ids and the `customer` fields are checked here with
+them, up front, because POST /assignments assigns an existing customer without
+passing `customer` on, and a request the document calls invalid must be refused
+whichever way it goes.
 """
 
 from __future__ import annotations

@@ -12,175 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphql_api import validation
 from graphql_api.settings import load_settings
-from graphql_api.stores.records import EDITABLE_CUSTOMER_FIELDS, CustomerEventKind
 from graphql_api.web.rest import inputs
 from graphql_api.web.rest.idempotency import HEADER as IDEMPOTENCY_HEADER
 from graphql_api.web.rest.idempotency import MAX_KEY_LENGTH, REPLAYED
+from graphql_api.web.rest.openapi_schemas import ID, Schema, component_schemas, ref
 from graphql_api.web.rest.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
-from graphql_api.web.rest.shapes import SOURCES
-
-Schema = dict[str, Any]
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: Schema) -> Schema:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _object(properties: dict[str, Schema], *, required: list[str] | None = None) -> Schema:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-_ID: Schema = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": validation.ID_MAX_LENGTH,
-    "pattern": f"^{validation.ID_PATTERN.pattern}$",
-}
-_VERSION: Schema = {"type": "integer", "minimum": 1, "maximum": inputs.MAX_VERSION}
-_TEXT_PATTERNS = {
-    "email": validation.EMAIL_PATTERN.pattern,
-    "phone": validation.PHONE_PATTERN.pattern,
-}
-
-
-def _customer_field(record_field: str) -> Schema:
-    text: Schema = {"type": "string", "maxLength": EDITABLE_CUSTOMER_FIELDS[record_field]}
-    if record_field in _TEXT_PATTERNS:
-        text["pattern"] = f"^{_TEXT_PATTERNS[record_field]}$"
-    return text
-
-
-def _customer_properties() -> dict[str, Schema]:
-    """The fields of a customer as answered (GraphQL's names and types)."""
-    optional_texts = [name for name in inputs.CUSTOMER_MEMBERS if name != "name"]
-    return {
-        "id": {"type": "string"},
-        "name": {"type": "string"},
-        **{name: _nullable({"type": "string"}) for name in optional_texts},
-        "status": _ref("CustomerStatus"),
-        "version": {"type": "integer", "minimum": 1},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "source": _ref("Source"),
-    }
-
-
-def _schemas() -> dict[str, Schema]:
-    status = {"type": "string", "enum": list(inputs.STATUSES)}
-    rep = _object(
-        {
-            "id": {"type": "string"},
-            "firstName": {"type": "string"},
-            "lastName": {"type": "string"},
-            "email": {"type": "string"},
-            "phone": _nullable({"type": "string"}),
-            "region": _nullable({"type": "string"}),
-            "active": {"type": "boolean"},
-            "source": _ref("Source"),
-        }
-    )
-    event = _object(
-        {
-            "kind": {"type": "string", "enum": [kind.value for kind in CustomerEventKind]},
-            "at": {"type": "string", "format": "date-time"},
-            "actor": _nullable({"type": "string"}),
-            "note": _nullable({"type": "string"}),
-            "fromStatus": _nullable(_ref("CustomerStatus")),
-            "toStatus": _nullable(_ref("CustomerStatus")),
-            "fromSalesRepId": _nullable({"type": "string"}),
-            "toSalesRepId": _nullable({"type": "string"}),
-        }
-    )
-    customer = _object(
-        {
-            **_customer_properties(),
-            "salesRep": _nullable(_ref("SalesRep")),
-            "history": {"type": "array", "items": _ref("CustomerEvent")},
-        }
-    )
-    return {
-        "Source": {"type": "string", "enum": list(SOURCES.values())},
-        "CustomerStatus": status,
-        "SalesRep": rep,
-        "CustomerEvent": event,
-        "CustomerInList": _object(_customer_properties()),
-        "Customer": customer,
-        "CustomerAnswer": _object(
-            {
-                "customer": _ref("Customer"),
-                "source": _ref("Source"),
-                "degraded": {"type": "boolean"},
-            }
-        ),
-        "SalesRepCustomersAnswer": _object(
-            {
-                "salesRep": _ref("SalesRep"),
-                "source": _ref("Source"),
-                "degraded": {"type": "boolean"},
-                "customers": {"type": "array", "items": _ref("CustomerInList")},
-                "totalCount": {"type": "integer", "minimum": 0},
-                "nextCursor": _nullable({"type": "string"}),
-            }
-        ),
-        "NewCustomer": _object(
-            {
-                **{
-                    validation.input_name(name): _nullable(_customer_field(name))
-                    for name in EDITABLE_CUSTOMER_FIELDS
-                },
-                "name": {**_customer_field("name"), "minLength": 1},
-                "status": _ref("CustomerStatus"),
-            },
-            required=["name"],
-        ),
-        "Assignment": _object(
-            {
-                "customerId": _ID,
-                "salesRepId": _ID,
-                "expectedVersion": _nullable(_VERSION),
-                "customer": _ref("NewCustomer"),
-            },
-            required=["customerId", "salesRepId"],
-        ),
-        "CustomerUpdate": {
-            **_object(
-                {
-                    "status": _ref("CustomerStatus"),
-                    "salesRepId": _nullable(_ID),
-                    "expectedVersion": _nullable(_VERSION),
-                },
-                required=[],
-            ),
-            "anyOf": [{"required": ["status"]}, {"required": ["salesRepId"]}],
-        },
-        "Problem": {
-            "type": "object",
-            "description": "RFC 9457 problem details; `code` is the GraphQL error code.",
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "code": {"type": "string"},
-                "requestId": {"type": "string"},
-                "field": {"type": "string", "description": "VALIDATION: the field to fix."},
-                "currentVersion": {"type": "integer", "description": "VERSION_CONFLICT."},
-                "reason": {"type": "string", "description": "OVERLOADED: the bound hit."},
-            },
-            "required": ["type", "title", "status", "detail", "code", "requestId"],
-        },
-    }
 
 
 def _header(description: str, schema: Schema | None = None) -> Schema:
@@ -208,7 +45,7 @@ _PROBLEMS = {
 def _problem(status: str) -> Schema:
     answer: Schema = {
         "description": _PROBLEMS[status],
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref("Problem")}},
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": ref("Problem")}},
     }
     if status == "503":
         answer["headers"] = {"Retry-After": {**_RETRY_AFTER, "required": True}}
@@ -225,7 +62,7 @@ def _answer(
 ) -> Schema:
     answer: Schema = {
         "description": description,
-        "content": {"application/json": {"schema": _ref(schema)}},
+        "content": {"application/json": {"schema": ref(schema)}},
     }
     if headers:
         answer["headers"] = headers
@@ -245,13 +82,13 @@ def _path_id(name: str, example: str) -> Schema:
         "name": name,
         "in": "path",
         "required": True,
-        "schema": _ID,
+        "schema": ID,
         "examples": {"demo": {"value": example}},
     }
 
 
 def _json_body(schema: str, examples: dict[str, Any]) -> Schema:
-    media = {"schema": _ref(schema), "examples": {n: {"value": v} for n, v in examples.items()}}
+    media = {"schema": ref(schema), "examples": {n: {"value": v} for n, v in examples.items()}}
     return {"required": True, "content": {"application/json": media}}
 
 
@@ -408,7 +245,7 @@ def openapi_document(*, max_page_size: int) -> dict[str, Any]:
             "/assignments": _assignments_path(),
         },
         "components": {
-            "schemas": _schemas(),
+            "schemas": component_schemas(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
