@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema seed-sql clean \
+.PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema openapi seed-sql clean \
 	schema-check schema-release
 
 # The service's pinned dependencies, then the package itself (editable, so sql/ is found).
@@ -81,6 +81,9 @@ schema-check: $(BIN)/.service-installed
 
 schema-release: $(BIN)/.service-installed
 	$(BIN)/graphql-api schema release
+
+openapi: $(BIN)/.service-installed
+	$(BIN)/graphql-api export-openapi --output openapi.json
 
 seed-sql: $(BIN)/.service-installed
 	$(BIN)/graphql-api db seed-sql > sql/020_demo_seed.sql

@@ -13,6 +13,7 @@ from bench.operations import (
     o2_plan,
     o3_plan,
     o4_plan,
+    r1_plan,
     scaling_plan,
 )
 
@@ -38,7 +39,13 @@ def _o4(peer: Peer, scale: Scale, phase: str) -> list[HttpRequest]:
 def case_plans(operation: str, peer: Peer, scale: Scale) -> CasePlans:
     if operation == "O4":
         return CasePlans(*(_o4(peer, scale, phase) for phase in _O4_PHASES))
-    build = {"floor": floor_plan, "O1": o1_plan, "O2": o2_plan, "O3": o3_plan}[operation]
+    build = {
+        "floor": floor_plan,
+        "O1": o1_plan,
+        "O2": o2_plan,
+        "O3": o3_plan,
+        "R1": r1_plan,
+    }[operation]
     plan = build(peer.style, scale)
     return CasePlans(warmup=plan, measured=plan, meter=plan)
 

@@ -27,7 +27,14 @@ from bench.operations import OPERATIONS, Peer
 from bench.servers import REPO_ROOT
 
 # Requests per run (few, many): O3 costs fifty times O1 under valgrind.
-_COUNTS = {"floor": (50, 250), "O1": (20, 120), "O2": (20, 120), "O3": (5, 25), "O4": (20, 120)}
+_COUNTS = {
+    "floor": (50, 250),
+    "O1": (20, 120),
+    "O2": (20, 120),
+    "O3": (5, 25),
+    "O4": (20, 120),
+    "R1": (20, 120),
+}
 _PEERS = (Peer.API, Peer.REST)
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
 

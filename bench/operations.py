@@ -1,9 +1,11 @@
 """The benchmark's operations (O1..O4) as the HTTP requests each peer is sent.
 
 The API and the naive peer take the same GraphQL documents; the REST peer takes
-one route per operation and answers with the same JSON. Plans list the requests
-in the order wrk replays them (round robin), so the smoke check sends exactly
-what the benchmark sends.
+one route per operation and answers with the same JSON. R1 is the other way
+round: the API's (and the naive peer's) REST route GET /customers/{id}, a stored
+GraphQL operation, against the REST peer's hand-written route with that JSON.
+Plans list the requests in the order wrk replays them (round robin), so the
+smoke check sends exactly what the benchmark sends.
 """
 
 from __future__ import annotations
@@ -110,6 +112,13 @@ def assign_request(style: Style, customer: str, sales_rep: str) -> HttpRequest:
     return _graphql(O4_MUTATION, {"input": {"customerId": customer, "salesRepId": sales_rep}})
 
 
+def rest_route_customer_request(style: Style, ident: str) -> HttpRequest:
+    """R1: the old clients' GET /customers/{id}, rep and newest history included."""
+    if style is Style.REST:
+        return HttpRequest("GET", f"/full/customers/{ident}")
+    return HttpRequest("GET", f"/customers/{ident}")
+
+
 def _spread(count: int, limit: int) -> list[int]:
     """Up to `limit` numbers in 1..count, evenly spread."""
     step = max(1, count // limit)
@@ -124,6 +133,11 @@ def o1_plan(style: Style, scale: Scale) -> list[HttpRequest]:
     return [
         customer_request(style, customer_id(n)) for n in _spread(scale.customers, _MAX_ROTATION)
     ]
+
+
+def r1_plan(style: Style, scale: Scale) -> list[HttpRequest]:
+    numbers = _spread(scale.customers, _MAX_ROTATION)
+    return [rest_route_customer_request(style, customer_id(n)) for n in numbers]
 
 
 def o2_plan(style: Style, scale: Scale) -> list[HttpRequest]:
@@ -175,4 +189,7 @@ OPERATIONS: Sequence[Operation] = (
     ),
     Operation("O3", "salesReps(20) > customers(20) > { id name salesRep { id } history(5) }"),
     Operation("O4", "assignCustomer on rotating customers", writes=True),
+    Operation(
+        "R1", "REST GET /customers/{id}: the customer, its rep, 20 events (stored operation)"
+    ),
 )

@@ -19,11 +19,13 @@ from starlette.routing import Route
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings, load_settings
 from graphql_api.web.body_limit import BodyLimit, HeaderLimit
+from graphql_api.web.execution import Execution
 from graphql_api.web.graphiql import graphiql_routes, with_graphiql
 from graphql_api.web.graphql_view import GraphQLView
 from graphql_api.web.health import healthz, readyz
 from graphql_api.web.metrics import Metrics, metrics_endpoint
 from graphql_api.web.request_log import RequestObservation
+from graphql_api.web.rest.routes import is_rest_path, no_such_route, rest_routes
 
 log = logging.getLogger("graphql_api.app")
 
@@ -41,17 +43,27 @@ async def _without_slash(request: Request) -> Response:
     return RedirectResponse("/graphql" + (f"?{query}" if query else ""), status_code=307)
 
 
+def _is_api_path(path: str) -> bool:
+    return path == "/graphql" or is_rest_path(path)
+
+
 def _middleware(settings: Settings, metrics: Metrics) -> list[Middleware]:
     # Outermost first: every request gets an id and a log line, refusals included.
-    middleware = [Middleware(RequestObservation, observer=metrics)]
+    middleware = [Middleware(RequestObservation, observer=metrics, is_api_path=_is_api_path)]
     if settings.serving.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.serving.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
-                expose_headers=["x-request-id"],
+                allow_methods=["GET", "POST", "PUT"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "x-request-id",
+                    "idempotency-key",
+                    "if-match",
+                ],
+                expose_headers=["x-request-id", "etag", "link", "location", "retry-after"],
                 max_age=600,
             )
         )
@@ -92,16 +104,16 @@ def create_app(settings: Settings) -> Starlette:
             log.info("resources closed")
 
     graphiql = settings.directories.graphiql
+    # One execution core for GraphQL and REST: one admission count, one schema.
+    execution = Execution(
+        settings, report_fast_path=metrics.fast_path_outcome, admission_observer=metrics
+    )
     app = Starlette(
         routes=[
             _route_without_head(
                 "/graphql",
                 with_graphiql(
-                    GraphQLView(
-                        settings,
-                        report_fast_path=metrics.fast_path_outcome,
-                        admission_observer=metrics,
-                    ),
+                    GraphQLView(execution),
                     enabled=settings.graphiql,
                     directory=graphiql,
                 ),
@@ -113,8 +125,10 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/", _home),
+            *rest_routes(execution),
         ],
         middleware=_middleware(settings, metrics),
+        exception_handlers={404: no_such_route, 405: no_such_route},
         lifespan=lifespan,
     )
     # No redirect built from the client's Host header (see _without_slash).

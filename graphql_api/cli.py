@@ -1,5 +1,5 @@
-"""The `graphql-api` command: serve, healthcheck, schema, export-schema, db, dynamodb,
-migrate, outbox, verify."""
+"""The `graphql-api` command: serve, healthcheck, schema, export-schema, export-openapi,
+db, dynamodb, migrate, outbox, verify."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     # The older spelling of `schema export`, which scripts and the Makefile use.
     export = commands.add_parser("export-schema", help="print the schema as SDL")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+
+    openapi = commands.add_parser(
+        "export-openapi", help="print the REST routes' OpenAPI document (default settings)"
+    )
+    openapi.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
     db = commands.add_parser("db", help="MySQL schema and demo rows").add_subparsers(
         dest="db_command", required=True
@@ -129,6 +134,16 @@ def _export_schema(args: argparse.Namespace) -> None:
     schema_commands.export_schema(args.output)
 
 
+def _export_openapi(args: argparse.Namespace) -> None:
+    from graphql_api.web.rest.openapi import default_openapi_text
+
+    text = default_openapi_text()
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
 def _db(args: argparse.Namespace) -> None:
     from graphql_api.admin.sqlfiles import render_demo_seed
     from graphql_api.stores.demo import demo_data
@@ -179,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "healthcheck": _healthcheck,
         "schema": schema_commands.run_command,
         "export-schema": _export_schema,
+        "export-openapi": _export_openapi,
         "db": _db,
         "dynamodb": _dynamodb,
         "migrate": sync_commands.run_command,

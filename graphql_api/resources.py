@@ -28,6 +28,11 @@ from graphql_api.stores.breaker import BreakerState, CircuitBreaker
 from graphql_api.stores.chain import FallbackChain, RetryPolicy, StoreSlot
 from graphql_api.stores.demo import demo_data
 from graphql_api.stores.dynamodb import DynamoDBStore
+from graphql_api.stores.idempotency import (
+    IdempotencyKeys,
+    MemoryIdempotencyKeys,
+    MySQLIdempotencyKeys,
+)
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
 from graphql_api.stores.mysql_tables import DRIVER_DECODERS
@@ -68,6 +73,9 @@ class Resources:
     # The MySQL pools (writer, reader endpoint) by name, for the pool gauges.
     pools: Mapping[str, Pool]
     _stack: AsyncExitStack
+    # POST /assignments' idempotency keys, kept by the store that takes the
+    # writes; None when no store does (writes answer STORE_UNAVAILABLE then).
+    idempotency_keys: IdempotencyKeys | None = None
 
     def pool_usage(self) -> dict[str, PoolUsage]:
         return {
@@ -223,6 +231,13 @@ class _Slots:
 class _ChainSlots:
     readers: list[StoreSlot[StoreReader]]
     writer: StoreSlot[StoreWriter] | None
+    keys: IdempotencyKeys | None = None
+
+
+def _keys_lease_s(settings: Settings) -> float:
+    """How long a claimed key waits for its answer before it counts as abandoned:
+    longer than any request may run."""
+    return 2 * settings.limits.request_timeout_s
 
 
 def _mysql_slots(
@@ -234,6 +249,7 @@ def _mysql_slots(
     assert mysql is not None
     timeout_s = mysql.query_timeout_s
     writer = None
+    keys = None
     if primary or mysql.reader_host is None:
         outbox = settings.keeps_fallback_fresh
         primary_store = MySQLStore(
@@ -243,6 +259,7 @@ def _mysql_slots(
             outbox=outbox,
         )
         writer = slots.writer("mysql", primary_store)
+        keys = MySQLIdempotencyKeys(primary_store, lease_s=_keys_lease_s(settings))
     if mysql.reader_host is None:
         assert writer is not None
         reader: StoreSlot[StoreReader] = writer
@@ -257,23 +274,28 @@ def _mysql_slots(
                 name=name,
             ),
         )
-    return _ChainSlots(readers=[reader], writer=writer if primary else None)
+    if not primary:
+        return _ChainSlots(readers=[reader], writer=None)
+    return _ChainSlots(readers=[reader], writer=writer, keys=keys)
 
 
 def _chain_slots(settings: Settings, connections: _Connections, slots: _Slots) -> _ChainSlots:
     """The slots reads go to, in the settings' order, and the primary's writer."""
     readers: list[StoreSlot[StoreReader]] = []
     writer: StoreSlot[StoreWriter] | None = None
+    keys: IdempotencyKeys | None = None
     for position, kind in enumerate(settings.stores):
         if kind is StoreKind.MEMORY:
             # Settings allow the memory store only on its own.
             log.info("serving the in-memory demo store (source MEMORY)")
             writer = slots.writer("memory", memory_store())
+            keys = MemoryIdempotencyKeys(lease_s=_keys_lease_s(settings))
             readers.append(writer)
         elif kind is StoreKind.MYSQL:
             mysql = _mysql_slots(settings, connections, slots, primary=position == 0)
             readers += mysql.readers
             writer = writer or mysql.writer
+            keys = keys or mysql.keys
         else:
             dynamodb = settings.dynamodb
             assert dynamodb is not None
@@ -282,7 +304,7 @@ def _chain_slots(settings: Settings, connections: _Connections, slots: _Slots) -
                 connections.dynamodb, table=dynamodb.table, timeout_s=dynamodb.timeout_s
             )
             readers.append(slots.reader("dynamodb", store))
-    return _ChainSlots(readers=readers, writer=writer)
+    return _ChainSlots(readers=readers, writer=writer, keys=keys)
 
 
 async def _start_relay(
@@ -336,4 +358,5 @@ async def open_resources(settings: Settings, *, observer: StoreObserver | None =
         write_only_stores=write_only,
         pools=connections.pools,
         _stack=stack,
+        idempotency_keys=chain_slots.keys,
     )

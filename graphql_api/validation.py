@@ -14,10 +14,10 @@ from graphql_api.errors import ValidationFailedError
 from graphql_api.stores.records import EDITABLE_CUSTOMER_FIELDS
 
 ID_MAX_LENGTH = 20
-_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Deliberately simple: one @, no spaces, a dot in the domain. Real checking is a mail.
-_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_PHONE_PATTERN = re.compile(r"[0-9+()./ -]+")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+PHONE_PATTERN = re.compile(r"[0-9+()./ -]+")
 
 NOTE_MAX_LENGTH = 500
 
@@ -29,7 +29,7 @@ def check_id(field: str, value: str) -> str:
         raise ValidationFailedError(
             field, f"{field} is {len(value)} characters long; the limit is {ID_MAX_LENGTH}"
         )
-    if not _ID_PATTERN.fullmatch(value):
+    if not ID_PATTERN.fullmatch(value):
         raise ValidationFailedError(
             field,
             f"{field} may hold only letters, digits, '.', '_' and '-', "
@@ -58,9 +58,9 @@ def check_customer_field(field: str, value: str | None) -> str | None:
     if field == "name" and (value is None or not _visible(value)):
         # Spaces, NULs and other control characters alone count as empty.
         raise ValidationFailedError("name", "name must not be empty")
-    if field == "email" and value is not None and not _EMAIL_PATTERN.fullmatch(value):
+    if field == "email" and value is not None and not EMAIL_PATTERN.fullmatch(value):
         raise ValidationFailedError("email", "email is not a valid email address")
-    if field == "phone" and value is not None and not _PHONE_PATTERN.fullmatch(value):
+    if field == "phone" and value is not None and not PHONE_PATTERN.fullmatch(value):
         raise ValidationFailedError("phone", "phone may hold only digits, spaces and + ( ) . / -")
     return value
 

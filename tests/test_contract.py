@@ -3,6 +3,7 @@ validate against it, so a change that breaks a front end fails here first."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,13 @@ from graphql import (
     parse,
     validate,
 )
+from openapi_spec_validator import validate as validate_spec
 
 from graphql_api.admin.sqlfiles import SEED_FILE_NAME, render_demo_seed
 from graphql_api.schema import schema_sdl
 from graphql_api.stores.demo import demo_data
+from graphql_api.web.rest.documents import DOCUMENTS
+from graphql_api.web.rest.openapi import default_openapi_text
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = sorted((ROOT / "tests" / "operations").glob("*.graphql"))
@@ -97,6 +101,22 @@ def test_exported_schema_matches_the_committed_contract() -> None:
     assert schema_sdl() == committed_sdl(), (
         "schema.graphql differs from the code: review the change, then `make schema`"
     )
+
+
+def test_exported_openapi_matches_the_committed_document() -> None:
+    assert default_openapi_text() == (ROOT / "openapi.json").read_text(), (
+        "openapi.json differs from the code: review the change, then `make openapi`"
+    )
+
+
+def test_committed_openapi_is_a_valid_openapi_3_1_document() -> None:
+    validate_spec(json.loads((ROOT / "openapi.json").read_text()))
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS), ids=str)
+def test_stored_rest_operation_is_valid_against_the_contract(name: str) -> None:
+    """The REST routes' stored operations are clients of the contract like any other."""
+    assert validate(build_schema(committed_sdl()), parse(DOCUMENTS[name])) == []
 
 
 def test_contract_keeps_the_binding_names() -> None:

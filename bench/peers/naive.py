@@ -1,4 +1,4 @@
-"""The naive peer: the API's own schema and stores, resolved without DataLoaders.
+"""The naive peer: the API's own schema, stores and REST routes, resolved without DataLoaders.
 
 Every loader is switched to `batch=False, cache=False`, so each resolver call
 is its own store call: one statement per parent (the N+1 pattern), nothing
@@ -21,14 +21,20 @@ from starlette.routing import Route
 from bench.peers.serve import serve
 from graphql_api.context import Context
 from graphql_api.loaders import create_loaders
+from graphql_api.principal import Principal
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings
+from graphql_api.web.execution import Execution
 from graphql_api.web.graphql_view import GraphQLView
+from graphql_api.web.rest.routes import rest_routes
 
 
-class NaiveEndpoint(GraphQLView):
-    async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
-        context = await super().get_context(request, response)
+class NaiveExecution(Execution):
+    """The API's execution with every DataLoader unbatched and uncached, for
+    GraphQL requests and the REST routes alike."""
+
+    def context_for(self, request: Request, principal: Principal) -> Context:
+        context = super().context_for(request, principal)
         context.loaders = create_loaders(context.writer, batching=False)
         return context
 
@@ -46,16 +52,14 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await app.state.resources.aclose()
 
+    # strawberry's execution, as before the fast path: the naive peer shows
+    # what the DataLoaders save, not what the fast path does.
+    execution = NaiveExecution(replace(settings, fast_path=False))
     return Starlette(
         routes=[
-            # strawberry's execution, as before the fast path: the naive peer shows
-            # what the DataLoaders save, not what the fast path does.
-            Route(
-                "/graphql",
-                NaiveEndpoint(replace(settings, fast_path=False)),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", GraphQLView(execution), methods=["GET", "POST"]),
             Route("/healthz", healthz),
+            *rest_routes(execution),
         ],
         lifespan=lifespan,
     )

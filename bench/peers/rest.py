@@ -9,6 +9,7 @@ GraphQL operation, so the smoke check can compare them byte for byte.
     GET  /salesreps/{id}/customers?first=N        O2
     GET  /overview?reps=R&customers=C&events=E    O3
     POST /assignments {customerId, salesRepId}    O4
+    GET  /full/customers/{id}                     R1: the API's REST route's JSON
 """
 
 from __future__ import annotations
@@ -68,6 +69,30 @@ _O3_SQL = (
     " LEFT JOIN ranked_events ON ranked_events.customer_id = page.customer_id"
     "  AND ranked_events.pos <= %s"
     " ORDER BY reps.sales_rep_id, page.customer_id, ranked_events.pos"
+)
+# R1 in one statement: the customer, its rep and its newest events (a derived table
+# with its own LIMIT, joined to the one customer row).
+_R1_SQL = (
+    f"SELECT {_CUSTOMER_COLUMNS}, c.status, c.version, c.created_at, c.updated_at,"
+    " r.sales_rep_id, r.first_name, r.last_name, r.email, r.phone, r.region, r.active,"
+    " e.kind, e.occurred_at, e.actor, e.note, e.from_status, e.to_status,"
+    " e.from_sales_rep_id, e.to_sales_rep_id"
+    " FROM customers c LEFT JOIN sales_reps r ON r.sales_rep_id = c.assigned_sales_rep_id"
+    " LEFT JOIN (SELECT * FROM customer_events WHERE customer_id = %s"
+    "  ORDER BY event_id DESC LIMIT %s) e ON TRUE"
+    " WHERE c.customer_id = %s ORDER BY e.event_id DESC"
+)
+R1_HISTORY = 20
+_R1_REP_KEYS = ("id", "firstName", "lastName", "email", "phone", "region", "active")
+_R1_EVENT_KEYS = (
+    "kind",
+    "at",
+    "actor",
+    "note",
+    "fromStatus",
+    "toStatus",
+    "fromSalesRepId",
+    "toSalesRepId",
 )
 # FOR UPDATE locks the customer (and the rep, which keeps it active until commit).
 _O4_LOCK_SQL = (
@@ -150,6 +175,39 @@ async def rep_customers(request: Request) -> Response:
         return JSONResponse({"data": {"salesRep": None}})
     nodes = [_customer_fields(row[1:]) for row in rows if row[1] is not None]
     return JSONResponse({"data": {"salesRep": {"customers": {"nodes": nodes}}}})
+
+
+def _full_customer(row: Row) -> dict[str, Any]:
+    status, version, created_at, updated_at = row[10:14]
+    rep = None
+    if row[14] is not None:
+        values = (*row[14:20], bool(row[20]))
+        rep = {**dict(zip(_R1_REP_KEYS, values, strict=True)), "source": "mysql"}
+    return {
+        **_customer_fields(row[:10]),
+        "status": status,
+        "version": version,
+        "createdAt": _iso(created_at),
+        "updatedAt": _iso(updated_at),
+        "source": "mysql",
+        "salesRep": rep,
+    }
+
+
+def _event(row: Row) -> dict[str, Any]:
+    kind, at, *rest = row[21:]
+    return dict(zip(_R1_EVENT_KEYS, (kind, _iso(at), *rest), strict=True))
+
+
+async def full_customer(request: Request) -> Response:
+    """What the API's GET /customers/{id} REST route answers, by hand."""
+    customer_id = request.path_params["customer_id"]
+    rows = await _fetch(request, _R1_SQL, [customer_id, R1_HISTORY, customer_id])
+    if not rows:
+        return JSONResponse({"code": "NOT_FOUND"}, status_code=404)
+    history = [_event(row) for row in rows if row[21] is not None]
+    customer = {**_full_customer(rows[0]), "history": history}
+    return JSONResponse({"customer": customer, "source": "mysql", "degraded": False})
 
 
 async def overview(request: Request) -> Response:
@@ -271,6 +329,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/customers/{customer_id}", customer),
             Route("/salesreps/{sales_rep_id}/customers", rep_customers),
             Route("/overview", overview),
+            Route("/full/customers/{customer_id}", full_customer),
             Route("/assignments", assign, methods=["POST"]),
             Route("/ping", ping),
             Route("/healthz", healthz),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -132,6 +132,11 @@ class MySQLStore:
     @property
     def source(self) -> DataSource:
         return DataSource.MYSQL
+
+    def connection(self) -> AbstractAsyncContextManager[Connection]:
+        """A pooled connection for another table's statements (idempotency keys),
+        with this store's fair turns, time limit and failure categories."""
+        return self._connection()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Connection]:

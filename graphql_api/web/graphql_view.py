@@ -1,6 +1,8 @@
-"""The GraphQL HTTP endpoint: strawberry's view, the request's Context, and the guards.
+"""The GraphQL HTTP endpoint: strawberry's view over the app's shared Execution.
 
-Who is asking, how many operations, how long:
+The token, admission, the request's Context, the deadline and the fast path
+are web/execution.py's, shared with the REST routes (web/rest/). Here, what is
+GraphQL over HTTP's own:
 
 - authentication happens in get_context, which strawberry calls before it
   reads the body, so a request without a valid token is refused (401,
@@ -16,12 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import Callable
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
@@ -30,20 +29,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from graphql_api.context import Context
-from graphql_api.errors import RequestTimedOutError
-from graphql_api.fastpath import FastPath
-from graphql_api.loaders import create_loaders
-from graphql_api.principal import AUTH_OFF, Principal
-from graphql_api.resources import Resources
-from graphql_api.schema import build_schema
-from graphql_api.schema.error_shaping import shape_error
+from graphql_api.principal import Principal
 from graphql_api.schema.limits import LIMIT_CODE
-from graphql_api.schema.source_report import stores_extension
-from graphql_api.settings import Settings
-from graphql_api.stores.fair_gate import current_caller
-from graphql_api.stores.usage import StoreUsage
-from graphql_api.web.admission import Admission, AdmissionObserver
-from graphql_api.web.auth import AuthenticationFailed, Authenticator
+from graphql_api.web.execution import Execution, NotAdmitted, Unauthenticated, timed_out
 from graphql_api.web.json_body import encode_json
 from graphql_api.web.request_body import (
     check_body,
@@ -51,30 +39,7 @@ from graphql_api.web.request_body import (
     decode_json,
     may_hold_lone_surrogates,
 )
-from graphql_api.web.request_log import (
-    RequestRecord,
-    current_request,
-    error_for_request,
-    request_id_from,
-)
-
-log = logging.getLogger("graphql_api.web.graphql_view")
-
-
-class Unauthenticated(Exception):
-    def __init__(self, failure: AuthenticationFailed) -> None:
-        super().__init__(failure.message)
-        self.failure = failure
-
-
-class _NotAdmitted(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-# The request state key holding the caller admitted for this request.
-_ADMITTED = "admitted_caller"
+from graphql_api.web.request_log import error_for_request
 
 
 def error_response(
@@ -84,113 +49,24 @@ def error_response(
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def request_id_of(request: Request) -> str:
-    """The id RequestObservation chose for this request (the client's, if plain)."""
-    chosen = request.scope.get("state", {}).get("request_id")
-    return str(chosen) if chosen else request_id_from(request.headers.get("x-request-id"))
-
-
-def _log_auth(settings: Settings, authenticator: Authenticator | None) -> None:
-    if authenticator is None or settings.auth is None:
-        log.warning(
-            "authentication is OFF (development): every request may query and mutate,"
-            " and changes record no actor"
-        )
-        return
-    log.info(
-        "authentication: bearer JWT %s, issuer %s, audience %s, roles claim %r",
-        authenticator.algorithm,
-        settings.auth.issuer or "not checked",
-        settings.auth.audience or "not checked",
-        settings.auth.roles_claim,
-    )
-
-
 class GraphQLView(GraphQL[Context, None]):
-    """The one GraphQL endpoint: strawberry's view with this service's guards."""
+    """The one GraphQL endpoint: strawberry's view over the app's shared Execution."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        report_fast_path: Callable[[str], None] | None = None,
-        admission_observer: AdmissionObserver | None = None,
-    ) -> None:
-        authenticator = Authenticator(settings.auth) if settings.auth is not None else None
-        _log_auth(settings, authenticator)
+    def __init__(self, execution: Execution) -> None:
         # No strawberry page: it loads GraphiQL from a CDN. web/graphiql.py serves ours.
-        schema = build_schema(limits=settings.limits, production=settings.is_production)
-        super().__init__(schema, graphql_ide=None)
-        self._fast_path = (
-            FastPath(
-                schema,
-                limits=settings.limits,
-                max_page_size=settings.max_page_size,
-                report=report_fast_path or (lambda outcome: None),
-            )
-            if settings.fast_path
-            else None
-        )
-        self._settings = settings
-        self._limits = settings.limits
-        self._authenticator = authenticator
-        self._admission = Admission(
-            total=settings.limits.max_in_flight,
-            per_caller=settings.limits.max_in_flight_per_caller,
-            observer=admission_observer,
-        )
+        super().__init__(execution.schema, graphql_ide=None)
+        self._execution = execution
+        self._fast_path = execution.fast_path
+        self._limits = execution.limits
 
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         principal = self.principal_of(request)
-        self._admit(request, principal)
-        resources: Resources = request.app.state.resources
-        # What the request did is noted once, on objects the Context and the
-        # request's record share: the chain fills the StoreUsage (the response's
-        # extensions report it), the schema notes operations and error codes, and
-        # the access log and the metrics read all three from the record.
-        record = current_request() or RequestRecord(
-            request_id_of(request), request.method, request.url.path
-        )
-        usage = record.store_usage = StoreUsage()
-        stores = resources.stores.for_request(usage)
-        return Context(
-            loaders=create_loaders(stores),
-            writer=stores,
-            settings=self._settings,
-            request_id=record.request_id,
-            store_usage=usage,
-            actor=principal.subject,
-            principal=principal,
-            operations=record.operations,
-            error_codes=record.error_codes,
-        )
-
-    def _admit(self, request: Request, principal: Principal) -> None:
-        """Takes a slot for this request (run() gives it back), or refuses it."""
-        state = request.scope.setdefault("state", {})
-        if _ADMITTED in state:
-            return
-        # Without auth every caller is AUTH_OFF: the address tells them apart.
-        caller = principal.subject or (request.client.host if request.client else "unknown")
-        refused = self._admission.enter(caller)
-        if refused is not None:
-            raise _NotAdmitted(refused)
-        state[_ADMITTED] = caller
-        # The stores take turns at their connections by caller (stores/fair_gate.py).
-        current_caller.set(caller)
+        self._execution.admit(request, principal)
+        return self._execution.context_for(request, principal)
 
     def principal_of(self, request: Request) -> Principal:
         """The caller; raises Unauthenticated (answered with 401) when the token is not good."""
-        if self._authenticator is None:
-            return AUTH_OFF
-        given = request.headers.getlist("authorization")
-        if len(given) > 1:
-            # A proxy that reads another of them than we do would disagree on who asks.
-            raise HTTPException(400, "Send one Authorization header, not several.")
-        outcome = self._authenticator.authenticate(given[0] if given else None)
-        if isinstance(outcome, AuthenticationFailed):
-            raise Unauthenticated(outcome)
-        return outcome
+        return self._execution.principal_of(request)
 
     async def run(  # type: ignore[override]
         self, request: Request, context: Any = UNSET, root_value: Any = UNSET
@@ -198,9 +74,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             return await self._run(request, context, root_value)
         finally:
-            caller = request.scope.get("state", {}).pop(_ADMITTED, None)
-            if caller is not None:
-                self._admission.leave(caller)
+            self._execution.release(request)
 
     async def _run(self, request: Request, context: Any, root_value: Any) -> Response:
         try:
@@ -218,7 +92,7 @@ class GraphQLView(GraphQL[Context, None]):
                 {"code": "UNAUTHENTICATED"},
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        except _NotAdmitted as refused:
+        except NotAdmitted as refused:
             return error_response(
                 503,
                 "The server is busy; try again in a second.",
@@ -330,7 +204,7 @@ class GraphQLView(GraphQL[Context, None]):
             and isinstance(data.get("extensions"), dict | None)
         ):
             return None
-        deadline = _deadline(request, self._limits.request_timeout_s)
+        deadline = self._execution.deadline(request)
         # Tried once per request: execute_single does not try it again.
         request.scope.setdefault("state", {})["fast_path_tried"] = True
         try:
@@ -343,7 +217,7 @@ class GraphQLView(GraphQL[Context, None]):
                 )
         except TimeoutError:
             context.error_codes.append("TIMEOUT")
-            result = _timed_out(self._limits.request_timeout_s, context)
+            result = timed_out(self._limits.request_timeout_s, context)
             sub_response = await self.get_sub_response(request)
             return self.create_response(process_result(result), sub_response)
         if answer is None:
@@ -361,13 +235,13 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(kwargs["request_data"], list):
             request.scope.setdefault("state", {})["graphql_batch"] = True
         try:
-            async with asyncio.timeout_at(_deadline(request, timeout_s)):
+            async with asyncio.timeout_at(self._execution.deadline(request)):
                 return await super().execute_operation(*args, **kwargs)
         except TimeoutError:
             request_data = kwargs["request_data"]
             context: Context = kwargs["context"]
             count = len(request_data) if isinstance(request_data, list) else 1
-            results = [_timed_out(timeout_s, context) for _ in range(count)]
+            results = [timed_out(timeout_s, context) for _ in range(count)]
             context.error_codes.extend(["TIMEOUT"] * count)
             return results if isinstance(request_data, list) else results[0]
 
@@ -375,29 +249,6 @@ class GraphQLView(GraphQL[Context, None]):
 def _is_json(content_type: str | None) -> bool:
     """Whether a Content-Type is exactly application/json (parameters aside)."""
     return (content_type or "").partition(";")[0].strip().lower() == "application/json"
-
-
-def _deadline(request: Request, timeout_s: float) -> float:
-    """The request's one deadline (loop time), set when first asked for."""
-    state = request.scope.setdefault("state", {})
-    deadline = state.get("graphql_deadline")
-    if deadline is None:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        state["graphql_deadline"] = deadline
-    return float(deadline)
-
-
-def _timed_out(timeout_s: float, context: Context) -> ExecutionResult:
-    """What a stopped operation answers: the TIMEOUT error, shaped like every other
-    error, and the stores that served it so far (a timed-out part is degraded)."""
-    timed_out = RequestTimedOutError(timeout_s)
-    error = shape_error(
-        GraphQLError(timed_out.message, original_error=timed_out), request_id=context.request_id
-    )
-    context.store_usage.unanswered()
-    return ExecutionResult(
-        data=None, errors=[error], extensions=stores_extension(context.store_usage)
-    )
 
 
 class _BatchTooLarge(HTTPException):

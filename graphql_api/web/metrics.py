@@ -4,9 +4,9 @@ Names (all prefixed `graphql_api_`):
 
 | metric | type | labels | what |
 |---|---|---|---|
-| requests_total | counter | operation, outcome | GraphQL HTTP requests (outcome ok/error) |
+| requests_total | counter | operation, outcome | GraphQL and REST requests (ok/error) |
 | request_duration_seconds | histogram | operation | time from request to the response sent |
-| requests_in_flight | gauge | | GraphQL requests being served now |
+| requests_in_flight | gauge | | API requests being served now |
 | errors_total | counter | code | errors sent, by `extensions.code` |
 | store_calls_total | counter | store, call, outcome | outcome: ok or the failure reason |
 | store_call_duration_seconds | histogram | store | time one store call took |
@@ -22,7 +22,8 @@ Which stores served a request and whether it was degraded come from the
 fallback chain's StoreUsage (the same record the response's
 `extensions.stores` shows), never from a second bookkeeping.
 
-`operation` is the GraphQL operation name (`anonymous` without one, `batch` for a
+`operation` is a REST route's operationId (`getCustomer`, ...), else the GraphQL
+operation name (`anonymous` without one, `batch` for a
 batched request, `none` when no operation ran, e.g. a refused token); at most
 200 distinct names per process are kept, later ones count as `other`, so a
 client cannot grow the series without bound.
@@ -99,13 +100,13 @@ class Metrics:
         self._operation_names: set[str] = set()
         self._pool_usage: Callable[[], Mapping[str, PoolUsage]] = dict
         self.requests = _Children(
-            self._counter("requests", "GraphQL HTTP requests.", ("operation", "outcome"))
+            self._counter("requests", "API requests, GraphQL and REST.", ("operation", "outcome"))
         )
         self.request_duration = _Children(
-            self._histogram("request_duration_seconds", "GraphQL request latency.", ("operation",))
+            self._histogram("request_duration_seconds", "API request latency.", ("operation",))
         )
         self.in_flight = self._gauge(
-            "requests_in_flight", "GraphQL requests being served.", (), "livesum"
+            "requests_in_flight", "API requests being served.", (), "livesum"
         )
         self.errors = self._counter("errors", "Errors sent, by extensions.code.", ("code",))
         self.store_calls = _Children(
@@ -199,6 +200,8 @@ class Metrics:
     # -- requests (request_log.RequestObservation) ---------------------------
 
     def operation_label(self, record: RequestRecord) -> str:
+        if record.route is not None:
+            return record.route
         if not record.operations:
             return "none"
         if len(record.operations) > 1:

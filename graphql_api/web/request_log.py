@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -57,6 +57,9 @@ class RequestRecord:
     # the response's extensions report); None until the GraphQL endpoint sets it.
     store_usage: StoreUsage | None = None
     status: int = 0
+    # A REST route's operationId (openapi.json), set by the route: it names the
+    # request in the log and the metrics, whatever operations it ran.
+    route: str | None = None
 
     @property
     def degraded(self) -> bool:
@@ -79,6 +82,7 @@ class RequestRecord:
             "degraded": self.degraded,
             "outcome": "error" if self.failed else "ok",
             "error_codes": sorted(set(self.error_codes)),
+            **({"route": self.route} if self.route else {}),
         }
 
 
@@ -109,7 +113,7 @@ def error_for_request(message: str, extensions: Mapping[str, object]) -> bytes:
 
 
 class RequestObserver(Protocol):
-    """What the app counts per GraphQL request (graphql_api.web.metrics.Metrics)."""
+    """What the app counts per API request (GraphQL or REST) (graphql_api.web.metrics.Metrics)."""
 
     def request_started(self) -> None: ...
 
@@ -120,11 +124,16 @@ class RequestObservation:
     """ASGI middleware: request id in and out, one log line, metrics, no bare 500s."""
 
     def __init__(
-        self, app: ASGIApp, *, observer: RequestObserver, graphql_path: str = "/graphql"
+        self,
+        app: ASGIApp,
+        *,
+        observer: RequestObserver,
+        is_api_path: Callable[[str], bool] = "/graphql".__eq__,
     ) -> None:
         self._app = app
         self._observer = observer
-        self._graphql_path = graphql_path
+        # GraphQL's and the REST routes' paths: the requests the metrics count.
+        self._is_api_path = is_api_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,17 +145,17 @@ class RequestObservation:
             path=scope["path"],
         )
         scope.setdefault("state", {})["request_id"] = record.request_id
-        is_graphql = scope["path"] == self._graphql_path
+        is_api = self._is_api_path(scope["path"])
         started = time.perf_counter()
         token = _current.set(record)
-        if is_graphql:
+        if is_api:
             self._observer.request_started()
         try:
             await self._serve(scope, receive, send, record)
         finally:
             _current.reset(token)
             seconds = time.perf_counter() - started
-            if is_graphql:
+            if is_api:
                 self._observer.request_finished(record, seconds=seconds)
             level = logging.DEBUG if scope["path"] in _QUIET_PATHS else logging.INFO
             log.log(level, "request", extra={"fields": record.log_fields(seconds=seconds)})

@@ -5,7 +5,14 @@ from __future__ import annotations
 from devstack.mariadb import MariaDBServer
 from graphql_api.admin.sqlfiles import SEED_FILE_NAME, split_statements, sql_dir
 
-_TABLES = ("outbox", "migration_checkpoints", "customer_events", "customers", "sales_reps")
+_TABLES = (
+    "idempotency_keys",
+    "outbox",
+    "migration_checkpoints",
+    "customer_events",
+    "customers",
+    "sales_reps",
+)
 
 
 def reseed(server: MariaDBServer) -> None:

@@ -1,0 +1,1 @@
+"""The replaced REST function's routes, as thin adapters over stored GraphQL operations."""
