@@ -31,15 +31,21 @@ $(GRAPHIQL_BUILT): graphiql/package.json graphiql/package-lock.json graphiql/bui
 
 graphiql: $(GRAPHIQL_BUILT)
 
-# The browser test drives Debian's Chromium (no browser download).
-chromium:
-	@command -v chromium >/dev/null || { \
+# A Debian package's command, installed when it is missing (as root; otherwise the hint):
+# $(1) the command and package, $(2) what needs it.
+define debian_package
+	@command -v $(1) >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
 	  else \
-	    echo "The browser test needs Debian's chromium package: apt-get install chromium" >&2; \
+	    echo "$(2) needs Debian's $(1) package: apt-get install $(1)" >&2; \
 	    exit 1; \
 	  fi; }
+endef
+
+# The browser test drives Debian's Chromium (no browser download).
+chromium:
+	$(call debian_package,chromium,The browser test)
 
 # The full local stack: throwaway MariaDB and moto, demo rows in both, the API with the
 # chain (MySQL, then DynamoDB). Type `mysql stop` to watch the fallback; Ctrl-C ends it.
@@ -108,10 +114,4 @@ bench-instructions: $(BIN)/.dev-installed mariadb valgrind
 	$(BIN)/python -m bench instructions
 
 valgrind:
-	@command -v valgrind >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; \
-	  else \
-	    echo "The instruction meter needs Debian's valgrind package: apt-get install valgrind" >&2; \
-	    exit 1; \
-	  fi; }
+	$(call debian_package,valgrind,The instruction meter)
