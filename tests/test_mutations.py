@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.utils.api import Api
+from tests.utils.rest import INACTIVE_REP
 
 RESULT = """
   __typename
@@ -148,6 +149,31 @@ def test_unassign_then_unassign_again(api: Api) -> None:
     assert after["history"][0]["kind"] == "UNASSIGNED"
     assert after["history"][0]["fromSalesRep"] == before["salesRep"]
     assert len(after["history"]) == len(before["history"]) + 1
+
+
+def test_status_and_unassignment_are_one_change(api: Api) -> None:
+    before = state(api, "C-00013")
+    assert before is not None
+    assert before["salesRep"] is not None
+    target = "CHURNED" if before["status"] != "CHURNED" else "ACTIVE"
+    change = {"customerId": "C-00013", "status": target, "salesRepId": None}
+    result = mutate(api, "updateCustomerStatus", change)
+    assert result["status"] == target
+    after = state(api, "C-00013")
+    assert after is not None
+    assert (after["version"], after["salesRep"]) == (before["version"] + 1, None)
+    kinds = [event["kind"] for event in after["history"][:2]]
+    assert kinds == ["UNASSIGNED", "STATUS_CHANGED"]
+
+
+def test_status_with_an_inactive_rep_changes_nothing(api: Api) -> None:
+    before = state(api, "C-00016")
+    assert before is not None
+    target = "CHURNED" if before["status"] != "CHURNED" else "ACTIVE"
+    change = {"customerId": "C-00016", "status": target, "salesRepId": INACTIVE_REP}
+    result = mutate(api, "updateCustomerStatus", change)
+    assert result["code"] == "VALIDATION"
+    assert state(api, "C-00016") == before
 
 
 def test_status_change_is_recorded_with_from_and_to(api: Api) -> None:

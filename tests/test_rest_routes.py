@@ -253,16 +253,30 @@ def test_post_assignment_with_a_stale_version_is_a_409_with_the_current_one(api:
     assert refused["currentVersion"] == CUSTOMER.version
 
 
-def test_put_changes_status_then_rep_as_two_recorded_changes(api: Api) -> None:
+def test_put_changes_status_and_rep_in_one_change(api: Api) -> None:
     target = other_active_rep(CUSTOMER.sales_rep_id)
     change = {"status": "ACTIVE", "salesRepId": target, "expectedVersion": CUSTOMER.version}
     response = update(api.client.http, CUSTOMER.id, change)
     customer = ok(response)["customer"]
     assert (customer["status"], customer["salesRep"]["id"]) == ("ACTIVE", target)
-    assert customer["version"] == CUSTOMER.version + 2
+    assert customer["version"] == CUSTOMER.version + 1
     assert [e["kind"] for e in customer["history"][:2]] == ["ASSIGNED", "STATUS_CHANGED"]
-    assert response.headers["etag"] == f'"{CUSTOMER.version + 2}"'
+    assert response.headers["etag"] == f'"{CUSTOMER.version + 1}"'
     assert customer == _as_rest(_graphql_customer(api, CUSTOMER.id))
+
+
+@pytest.mark.parametrize(
+    ("rep", "status", "code", "field"),
+    [(INACTIVE_REP, 400, "VALIDATION", "salesRepId"), ("SR-999", 404, "NOT_FOUND", None)],
+    ids=["inactive-rep", "unknown-rep"],
+)
+def test_put_writes_neither_status_nor_rep_when_the_rep_is_refused(
+    api: Api, rep: str, status: int, code: str, field: str | None
+) -> None:
+    before = _graphql_customer(api, CUSTOMER.id)
+    refused = update(api.client.http, CUSTOMER.id, {"status": "CHURNED", "salesRepId": rep})
+    assert problem(refused, status, code).get("field") == field
+    assert _graphql_customer(api, CUSTOMER.id) == before
 
 
 def test_put_with_a_null_rep_unassigns(api: Api) -> None:

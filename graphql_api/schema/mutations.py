@@ -19,6 +19,7 @@ from graphql_api.stores.records import (
     CustomerChange,
     CustomerRecord,
     NewCustomer,
+    SalesRepMove,
 )
 
 
@@ -43,6 +44,11 @@ class UpdateCustomerStatusInput:
     status: CustomerStatus
     expected_version: int | None = None
     note: str | None = None
+    sales_rep_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Also moves the customer to this rep (null: away from any), in the same"
+        " change: both or neither. Left out, the rep stays.",
+    )
 
 
 @strawberry.input
@@ -148,7 +154,14 @@ async def update_customer_status(
 ) -> CustomerResult:
     async def write() -> CustomerRecord:
         change = _change(context, input)
-        return await context.writer.update_customer_status(change=change, status=input.status)
+        move = None
+        if input.sales_rep_id is not strawberry.UNSET:
+            rep_id = input.sales_rep_id
+            checked = None if rep_id is None else validation.check_id("salesRepId", rep_id)
+            move = SalesRepMove(checked)
+        return await context.writer.update_customer_status(
+            change=change, status=input.status, sales_rep=move
+        )
 
     return await _customer_result(context, write)
 

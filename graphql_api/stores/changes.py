@@ -34,10 +34,11 @@ class EventDraft:
 
 @dataclass(frozen=True, slots=True)
 class PlannedChange:
-    """Field values to set (CustomerRecord names) and the event recording them."""
+    """Field values to set (CustomerRecord names) and the events recording them:
+    one change (one version), one event per thing it changed."""
 
     fields: dict[str, object]
-    event: EventDraft
+    events: tuple[EventDraft, ...]
 
 
 def check_found(customer: CustomerRecord | None, customer_id: str) -> CustomerRecord:
@@ -66,10 +67,12 @@ def plan_assign(customer: CustomerRecord, rep: SalesRepRecord) -> PlannedChange 
         return None
     return PlannedChange(
         fields={"sales_rep_id": rep.id},
-        event=EventDraft(
-            kind=CustomerEventKind.ASSIGNED,
-            from_sales_rep_id=customer.sales_rep_id,
-            to_sales_rep_id=rep.id,
+        events=(
+            EventDraft(
+                kind=CustomerEventKind.ASSIGNED,
+                from_sales_rep_id=customer.sales_rep_id,
+                to_sales_rep_id=rep.id,
+            ),
         ),
     )
 
@@ -79,10 +82,15 @@ def plan_unassign(customer: CustomerRecord) -> PlannedChange | None:
         return None
     return PlannedChange(
         fields={"sales_rep_id": None},
-        event=EventDraft(
-            kind=CustomerEventKind.UNASSIGNED, from_sales_rep_id=customer.sales_rep_id
+        events=(
+            EventDraft(kind=CustomerEventKind.UNASSIGNED, from_sales_rep_id=customer.sales_rep_id),
         ),
     )
+
+
+def plan_move(customer: CustomerRecord, rep: SalesRepRecord | None) -> PlannedChange | None:
+    """To the (checked) rep, or away from any."""
+    return plan_unassign(customer) if rep is None else plan_assign(customer, rep)
 
 
 def plan_status(customer: CustomerRecord, status: CustomerStatus) -> PlannedChange | None:
@@ -90,8 +98,10 @@ def plan_status(customer: CustomerRecord, status: CustomerStatus) -> PlannedChan
         return None
     return PlannedChange(
         fields={"status": status},
-        event=EventDraft(
-            kind=CustomerEventKind.STATUS_CHANGED, from_status=customer.status, to_status=status
+        events=(
+            EventDraft(
+                kind=CustomerEventKind.STATUS_CHANGED, from_status=customer.status, to_status=status
+            ),
         ),
     )
 
@@ -100,7 +110,18 @@ def plan_update(customer: CustomerRecord, fields: dict[str, str | None]) -> Plan
     changed = {name: value for name, value in fields.items() if getattr(customer, name) != value}
     if not changed:
         return None
-    return PlannedChange(fields=dict(changed), event=EventDraft(kind=CustomerEventKind.UPDATED))
+    return PlannedChange(fields=dict(changed), events=(EventDraft(kind=CustomerEventKind.UPDATED),))
+
+
+def combined(*plans: PlannedChange | None) -> PlannedChange | None:
+    """Several plans as one change: their fields together, their events in order."""
+    made = [plan for plan in plans if plan is not None]
+    if not made:
+        return None
+    fields: dict[str, object] = {}
+    for plan in made:
+        fields.update(plan.fields)
+    return PlannedChange(fields=fields, events=tuple(e for plan in made for e in plan.events))
 
 
 def apply_change(customer: CustomerRecord, plan: PlannedChange, *, at: datetime) -> CustomerRecord:
@@ -108,10 +129,19 @@ def apply_change(customer: CustomerRecord, plan: PlannedChange, *, at: datetime)
     return replace(customer, version=customer.version + 1, updated_at=at, **plan.fields)  # type: ignore[arg-type]
 
 
-def event_for(
-    plan: PlannedChange, change: CustomerChange, *, event_id: int, at: datetime
+def events_for(
+    plan: PlannedChange, change: CustomerChange, *, first_event_id: int, at: datetime
+) -> list[CustomerEventRecord]:
+    """The plan's events, numbered from first_event_id (MySQL numbers its own)."""
+    return [
+        _event(draft, change, event_id=first_event_id + offset, at=at)
+        for offset, draft in enumerate(plan.events)
+    ]
+
+
+def _event(
+    draft: EventDraft, change: CustomerChange, *, event_id: int, at: datetime
 ) -> CustomerEventRecord:
-    draft = plan.event
     return CustomerEventRecord(
         id=event_id,
         customer_id=change.customer_id,

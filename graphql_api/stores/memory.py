@@ -130,11 +130,23 @@ class MemoryStore:
             return self._apply(customer, change, changes.plan_unassign(customer))
 
     async def update_customer_status(
-        self, *, change: records.CustomerChange, status: records.CustomerStatus
+        self,
+        *,
+        change: records.CustomerChange,
+        status: records.CustomerStatus,
+        sales_rep: records.SalesRepMove | None = None,
     ) -> records.CustomerRecord:
         async with self._write_lock:
             customer = self._locked_customer(change)
-            return self._apply(customer, change, changes.plan_status(customer, status))
+            moved = None
+            if sales_rep is not None:
+                rep_id = sales_rep.sales_rep_id
+                rep = None
+                if rep_id is not None:
+                    rep = changes.check_assignable(self._reps.get(rep_id), rep_id)
+                moved = changes.plan_move(customer, rep)
+            plan = changes.combined(changes.plan_status(customer, status), moved)
+            return self._apply(customer, change, plan)
 
     async def update_customer(self, *, change: records.CustomerChange) -> records.CustomerRecord:
         async with self._write_lock:
@@ -176,8 +188,8 @@ class MemoryStore:
             return customer
         at = self._clock()
         updated = changes.apply_change(customer, plan, at=at)
-        self._last_event_id += 1
-        event = changes.event_for(plan, change, event_id=self._last_event_id, at=at)
+        events = changes.events_for(plan, change, first_event_id=self._last_event_id + 1, at=at)
+        self._last_event_id += len(events)
         self._customers[updated.id] = updated
-        self._events.setdefault(updated.id, []).append(event)
+        self._events.setdefault(updated.id, []).extend(events)
         return updated

@@ -50,6 +50,7 @@ from graphql_api.stores.records import (
     Page,
     PageRequest,
     RepCustomersKey,
+    SalesRepMove,
     SalesRepRecord,
 )
 
@@ -385,10 +386,22 @@ class MySQLStore:
         return await self._change_customer(change, plan)
 
     async def update_customer_status(
-        self, *, change: CustomerChange, status: CustomerStatus
+        self,
+        *,
+        change: CustomerChange,
+        status: CustomerStatus,
+        sales_rep: SalesRepMove | None = None,
     ) -> CustomerRecord:
         async def plan(cursor: Cursor, customer: CustomerRecord) -> changes.PlannedChange | None:
-            return changes.plan_status(customer, status)
+            moved = None
+            if sales_rep is not None:
+                rep_id = sales_rep.sales_rep_id
+                rep = None
+                if rep_id is not None:
+                    found = await self._rep_for_share(cursor, rep_id)
+                    rep = changes.check_assignable(found, rep_id)
+                moved = changes.plan_move(customer, rep)
+            return changes.combined(changes.plan_status(customer, status), moved)
 
         return await self._change_customer(change, plan)
 
@@ -467,8 +480,10 @@ class MySQLStore:
                 " version = version + 1, updated_at = %s WHERE customer_id = %s",
                 [*values, naive_utc(at), change.customer_id],
             )
-            await self._insert_event(cursor, changes.event_for(plan, change, event_id=0, at=at))
-            await self._insert_outbox(cursor, customer.id, version=customer.version + 1, at=at)
+            for event in changes.events_for(plan, change, first_event_id=0, at=at):
+                await self._insert_event(cursor, event)
+                # One outbox row per event: the relay copies the event each names.
+                await self._insert_outbox(cursor, customer.id, version=customer.version + 1, at=at)
         return changes.apply_change(customer, plan, at=at)
 
     async def _insert_outbox(

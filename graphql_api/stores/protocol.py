@@ -66,8 +66,14 @@ class StoreWriter(StoreReader, Protocol):
     ) -> records.CustomerRecord: ...
 
     async def update_customer_status(
-        self, *, change: records.CustomerChange, status: records.CustomerStatus
-    ) -> records.CustomerRecord: ...
+        self,
+        *,
+        change: records.CustomerChange,
+        status: records.CustomerStatus,
+        sales_rep: records.SalesRepMove | None = None,
+    ) -> records.CustomerRecord:
+        """The status, and the rep when `sales_rep` is given, in one change."""
+        ...
 
     async def update_customer(
         self, *, change: records.CustomerChange

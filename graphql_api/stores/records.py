@@ -83,6 +83,13 @@ class CustomerEventRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SalesRepMove:
+    """A move of a customer to the rep `sales_rep_id`, or away from any (None)."""
+
+    sales_rep_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """A customer assigned to a rep, and that rep as the write read it (under
     the write's lock): the answer shows it without reading it again."""

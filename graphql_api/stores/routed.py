@@ -112,11 +112,17 @@ class RoutedWriter(RoutedReader):
         )
 
     async def update_customer_status(
-        self, *, change: records.CustomerChange, status: records.CustomerStatus
+        self,
+        *,
+        change: records.CustomerChange,
+        status: records.CustomerStatus,
+        sales_rep: records.SalesRepMove | None = None,
     ) -> records.CustomerRecord:
         return await self._writes.write(
             "update_customer_status",
-            lambda store: store.update_customer_status(change=change, status=status),
+            lambda store: store.update_customer_status(
+                change=change, status=status, sales_rep=sales_rep
+            ),
         )
 
     async def update_customer(self, *, change: records.CustomerChange) -> records.CustomerRecord:

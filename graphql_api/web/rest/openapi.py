@@ -118,9 +118,9 @@ def _customer_paths() -> dict[str, Schema]:
         "put": {
             "operationId": "updateCustomer",
             "summary": "Change a customer's status, its rep (null: none), or both.",
-            "description": "Status first, then the rep, each its own change in the history;"
-            " the second is guarded by the version the first left. If-Match (or"
-            " expectedVersion) refuses a stale write.",
+            "description": "One change (one version): both or neither is written; the"
+            " history records a status change and a move. If-Match (or expectedVersion)"
+            " refuses a stale write.",
             "parameters": [
                 _path_id("customerId", "C-00001"),
                 {

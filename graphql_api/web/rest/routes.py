@@ -156,22 +156,18 @@ async def put_customer(call: Call) -> Response:
 async def _update(
     call: Call, customer_id: str, update: inputs.CustomerUpdate, version: int | None
 ) -> dict[str, Any]:
-    """Status first, then the rep: two changes, the second guarded by the version
-    the first left, so no other write lands between them unnoticed."""
-    customer: dict[str, Any] | None = None
+    """One change: the status with the rep when both are given (both or neither
+    is written), else whichever is."""
+    change: dict[str, Any] = {"customerId": customer_id, "expectedVersion": version}
     if update.status is not None:
-        status = {"customerId": customer_id, "status": update.status, "expectedVersion": version}
-        customer = await _changed(call, documents.UPDATE_STATUS, status)
-        version = customer["version"]
-    if update.changes_rep:
-        change = {"customerId": customer_id, "expectedVersion": version}
-        if update.sales_rep_id is None:
-            customer = await _changed(call, documents.UNASSIGN_CUSTOMER, change)
-        else:
+        change["status"] = update.status
+        if update.changes_rep:
             change["salesRepId"] = update.sales_rep_id
-            customer = await _changed(call, documents.ASSIGN_CUSTOMER, change)
-    assert customer is not None
-    return customer
+        return await _changed(call, documents.UPDATE_STATUS, change)
+    if update.sales_rep_id is None:
+        return await _changed(call, documents.UNASSIGN_CUSTOMER, change)
+    change["salesRepId"] = update.sales_rep_id
+    return await _changed(call, documents.ASSIGN_CUSTOMER, change)
 
 
 async def _changed(call: Call, operation: str, change: dict[str, Any]) -> dict[str, Any]:
