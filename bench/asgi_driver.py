@@ -1,7 +1,7 @@
 """One peer's app, driven in this process without an HTTP server: bench/instructions.py
 runs this under valgrind to count the machine instructions of its requests.
 
-    python -m bench.asgi_driver OPERATION PEER PHASE COUNT
+    python -m bench.asgi_driver OPERATION PEER PHASE COUNT [SCALE]
 
 Sends the first WARM requests of the operation's PHASE plan (warmup or measured),
 then COUNT more, each straight to the app's ASGI callable, and insists on a 200.
@@ -76,8 +76,8 @@ async def _send(app: Starlette, request: HttpRequest, authorization: bytes) -> N
         raise SystemExit(f"{request.method} {request.path}: {sent[0].get('status')} {sent[1:]}")
 
 
-async def _drive(operation: str, peer: Peer, phase: str, count: int) -> None:
-    plans = case_plans(operation, peer, SCALES["default"])
+async def _drive(operation: str, peer: Peer, phase: str, count: int, scale: str) -> None:
+    plans = case_plans(operation, peer, SCALES[scale])
     plan = plans.warmup if phase == "warmup" else plans.measured
     # The secret the bench gave the app (a token from this process's own would not do).
     authorization = bearer(os.environ["GRAPHQL_API_JWT_SECRET"]).encode()
@@ -88,8 +88,8 @@ async def _drive(operation: str, peer: Peer, phase: str, count: int) -> None:
 
 
 def main(argv: Sequence[str]) -> None:
-    operation, peer, phase, count = argv
-    asyncio.run(_drive(operation, Peer(peer), phase, int(count)))
+    operation, peer, phase, count, *scale = argv
+    asyncio.run(_drive(operation, Peer(peer), phase, int(count), scale[0] if scale else "default"))
 
 
 if __name__ == "__main__":
