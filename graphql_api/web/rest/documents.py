@@ -56,6 +56,17 @@ CREATE_CUSTOMER = "RestCreateCustomer"
 UNASSIGN_CUSTOMER = "RestUnassignCustomer"
 UPDATE_STATUS = "RestUpdateCustomerStatus"
 
+
+def _write(operation: str, field: str) -> str:
+    """A stored mutation: one write of `field`, its result with the customer in full."""
+    input_type = field[0].upper() + field[1:] + "Input"
+    return f"""
+mutation {operation}($input: {input_type}!) {{
+  result: {field}(input: $input) {{ ...RestCustomerResult }}
+}}
+{_CUSTOMER_RESULT}{_CUSTOMER_IN_FULL}"""
+
+
 DOCUMENTS: dict[str, str] = {
     GET_CUSTOMER: f"""
 query {GET_CUSTOMER}($id: ID!) {{ customer(id: $id) {{ ...RestCustomerInFull }} }}
@@ -72,24 +83,8 @@ query {GET_REP_CUSTOMERS}($id: ID!, $first: Int!, $after: String) {{
   }}
 }}
 {_CUSTOMER_FIELDS}{_REP_FIELDS}""",
-    ASSIGN_CUSTOMER: f"""
-mutation {ASSIGN_CUSTOMER}($input: AssignCustomerInput!) {{
-  result: assignCustomer(input: $input) {{ ...RestCustomerResult }}
-}}
-{_CUSTOMER_RESULT}{_CUSTOMER_IN_FULL}""",
-    CREATE_CUSTOMER: f"""
-mutation {CREATE_CUSTOMER}($input: CreateCustomerInput!) {{
-  result: createCustomer(input: $input) {{ ...RestCustomerResult }}
-}}
-{_CUSTOMER_RESULT}{_CUSTOMER_IN_FULL}""",
-    UNASSIGN_CUSTOMER: f"""
-mutation {UNASSIGN_CUSTOMER}($input: UnassignCustomerInput!) {{
-  result: unassignCustomer(input: $input) {{ ...RestCustomerResult }}
-}}
-{_CUSTOMER_RESULT}{_CUSTOMER_IN_FULL}""",
-    UPDATE_STATUS: f"""
-mutation {UPDATE_STATUS}($input: UpdateCustomerStatusInput!) {{
-  result: updateCustomerStatus(input: $input) {{ ...RestCustomerResult }}
-}}
-{_CUSTOMER_RESULT}{_CUSTOMER_IN_FULL}""",
+    ASSIGN_CUSTOMER: _write(ASSIGN_CUSTOMER, "assignCustomer"),
+    CREATE_CUSTOMER: _write(CREATE_CUSTOMER, "createCustomer"),
+    UNASSIGN_CUSTOMER: _write(UNASSIGN_CUSTOMER, "unassignCustomer"),
+    UPDATE_STATUS: _write(UPDATE_STATUS, "updateCustomerStatus"),
 }
