@@ -70,7 +70,7 @@ BINDING_FIELDS = {
         "fromStatus",
         "toStatus",
     },
-    "PageInfo": {"hasNextPage", "endCursor"},
+    "PageInfo": {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"},
     "CustomerConnection": {"edges", "nodes", "pageInfo", "totalCount"},
     "SalesRepConnection": {"edges", "nodes", "pageInfo", "totalCount"},
     "Query": {"customer", "customers", "salesRep", "salesReps"},

@@ -228,7 +228,8 @@ def test_memory_and_mysql_page_every_reps_customers_alike(
     query = """query($after: String, $status: CustomerStatus) {
       salesReps(first: 100) { nodes { id
         customers(first: 3, after: $after, status: $status) {
-          totalCount pageInfo { hasNextPage endCursor } nodes { id status } } } } }"""
+          totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          nodes { id status } } } } }"""
 
     def pages(env: dict[str, str]) -> list[Any]:
         found: list[Any] = []
@@ -260,6 +261,7 @@ def test_memory_and_mysql_page_every_reps_customers_alike(
         if not book["nodes"] and book["totalCount"]
     ]
     assert past_the_end, "no page past the end of a book with customers"
+    assert all(book["pageInfo"]["hasPreviousPage"] for book in past_the_end)
     assert pages(mysql_env(seeded_mariadb)) == from_memory
 
 

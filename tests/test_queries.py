@@ -92,16 +92,19 @@ def _walk_rep_customers(api: Api, rep_id: str, page_size: int, status: str | Non
         data = api.data(
             "query($id: ID!, $first: Int, $after: String, $status: CustomerStatus) {"
             " salesRep(id: $id) { customers(first: $first, after: $after, status: $status) {"
-            " totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } }"
-            " nodes { id source } } } }",
+            " totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+            " edges { cursor node { id } } nodes { id source } } } }",
             {"id": rep_id, "first": page_size, "after": after, "status": status},
         )
         page = data["salesRep"]["customers"]
         assert [edge["node"]["id"] for edge in page["edges"]] == [n["id"] for n in page["nodes"]]
         assert {node["source"] for node in page["nodes"]} <= {api.source}
         assert len(page["nodes"]) <= page_size
+        page_info = page["pageInfo"]
+        assert page_info["hasPreviousPage"] is (after is not None)
         if page["nodes"]:
-            assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+            assert page_info["startCursor"] == page["edges"][0]["cursor"]
+            assert page_info["endCursor"] == page["edges"][-1]["cursor"]
         seen.extend(node["id"] for node in page["nodes"])
         expected_total = len(_customers_of(rep_id, CustomerStatus(status) if status else None))
         assert page["totalCount"] == expected_total
@@ -156,13 +159,19 @@ def test_a_page_past_the_end_is_empty_and_still_counts(api: Api) -> None:
     ]["endCursor"]
     page = api.data(
         "query($after: String) { salesReps(after: $after) {"
-        " nodes { id } totalCount pageInfo { hasNextPage endCursor } } }",
+        " nodes { id } totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+        " } }",
         {"after": last_cursor},
     )["salesReps"]
     assert page == {
         "nodes": [],
         "totalCount": len(DEMO.sales_reps),
-        "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "pageInfo": {
+            "hasNextPage": False,
+            "hasPreviousPage": True,
+            "startCursor": None,
+            "endCursor": None,
+        },
     }
 
 

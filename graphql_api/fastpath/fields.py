@@ -133,6 +133,10 @@ def _rep_customers_page(parents: Sequence[Any], prepared: Any, loaders: Loaders)
     return [load(RepCustomersKey(sales_rep_id=rep.id, page=page, status=status)) for rep in parents]
 
 
+def _start_cursor(page: Page[Any]) -> str | None:
+    return encode_cursor(page.items[0]) if page.items else None
+
+
 def _end_cursor(page: Page[Any]) -> str | None:
     return encode_cursor(page.items[-1]) if page.items else None
 
@@ -189,6 +193,8 @@ RESOLVED: dict[str, dict[str, ResolvedField]] = {
     "SalesRepEdge": _EDGE,
     "PageInfo": {
         "hasNextPage": ResolvedField(_each(attrgetter("has_next_page"))),
+        "hasPreviousPage": ResolvedField(_each(attrgetter("has_previous_page"))),
+        "startCursor": ResolvedField(_each(_start_cursor)),
         "endCursor": ResolvedField(_each(_end_cursor)),
     },
 }

@@ -77,10 +77,18 @@ def requested_page(
     )
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list (Relay's PageInfo).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Items come before this page: it starts after a cursor (`after`)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first item; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item, for `after`; null when the page is empty."
+    )
 
 
 NodeT = TypeVar("NodeT")
@@ -108,7 +116,10 @@ def connection(page: Page[RecordT], to_node: Callable[[RecordT], NodeT]) -> Conn
         edges=[Edge(cursor=cursor, node=node) for cursor, node in zip(cursors, nodes, strict=True)],
         nodes=nodes,
         page_info=PageInfo(
-            has_next_page=page.has_next_page, end_cursor=cursors[-1] if cursors else None
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
         ),
         total_count=page.total_count,
     )

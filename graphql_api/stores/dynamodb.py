@@ -245,6 +245,7 @@ class DynamoDBStore:
             items=[to_record(item) for item in matching[: page.first]],
             has_next_page=len(matching) > page.first,
             total_count=total,
+            has_previous_page=page.after is not None,
         )
 
     async def _first_after(self, query: _Query, page: PageRequest) -> list[Item]:

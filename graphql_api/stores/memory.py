@@ -26,6 +26,7 @@ def _page(items: Iterable[_T], page: records.PageRequest) -> records.Page[_T]:
         items=after[: page.first],
         has_next_page=len(after) > page.first,
         total_count=len(ordered),
+        has_previous_page=page.after is not None,
     )
 
 

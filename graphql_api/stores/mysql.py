@@ -243,7 +243,13 @@ class MySQLStore:
             found = await self._rep_pages(rep_ids=unique_ids, page=page, status=status)
             for rep_id in unique_ids:
                 pages[RepCustomersKey(rep_id, page, status)] = found.get(
-                    rep_id, Page(items=[], has_next_page=False, total_count=0)
+                    rep_id,
+                    Page(
+                        items=[],
+                        has_next_page=False,
+                        total_count=0,
+                        has_previous_page=page.after is not None,
+                    ),
                 )
         return [pages[key] for key in keys]
 
@@ -281,12 +287,15 @@ class MySQLStore:
                 items=[CUSTOMERS.from_row(row) for row in kept],
                 has_next_page=has_next,
                 total_count=int(rows[0][-1]),
+                has_previous_page=page.after is not None,
             )
         # A cursor past a rep's last customer leaves no row to carry the count.
         if page.after is not None and len(result) < len(rep_ids):
             counted = [rep_id for rep_id in rep_ids if rep_id not in result]
             for rep_id, total in await self._rep_counts(counted, status_sql, status_params):
-                result[rep_id] = Page(items=[], has_next_page=False, total_count=int(total))
+                result[rep_id] = Page(
+                    items=[], has_next_page=False, total_count=int(total), has_previous_page=True
+                )
         return result
 
     async def _rep_counts(
@@ -353,7 +362,10 @@ class MySQLStore:
             # A cursor past the last item leaves no row to carry the count.
             total = await self._count(count_sql)
         return Page(
-            items=[to_record(row) for row in kept], has_next_page=has_next, total_count=total
+            items=[to_record(row) for row in kept],
+            has_next_page=has_next,
+            total_count=total,
+            has_previous_page=page.after is not None,
         )
 
     async def _count(self, count_sql: tuple[str, list[object]] | None) -> int:

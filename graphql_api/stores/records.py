@@ -145,6 +145,9 @@ class Page(Generic[RecordT]):
     has_next_page: bool
     # Matching items in the whole list, not just this page.
     total_count: int
+    # Whether the page starts after a cursor, which names an item before it
+    # (Relay's hasPreviousPage when paging forward with first/after).
+    has_previous_page: bool
 
 
 @dataclass(frozen=True, slots=True)
