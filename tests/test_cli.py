@@ -99,7 +99,10 @@ def test_serve_answers_graphql_and_stops_on_sigterm() -> None:
         ).json()
         assert body == {
             "data": {"customer": {"id": "C-00001", "source": "MEMORY"}},
-            "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+            "extensions": {
+                "stores": {"used": ["MEMORY"], "degraded": False},
+                "cost": {"requestedQueryCost": 1, "maximumQueryCost": 100_000},
+            },
         }
         page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200

@@ -132,7 +132,10 @@ def test_get_with_query_still_answers_json(http: httpx.Client) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "data": {"customer": {"name": CUSTOMER.name}},
-        "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+        "extensions": {
+            "stores": {"used": ["MEMORY"], "degraded": False},
+            "cost": {"requestedQueryCost": 1, "maximumQueryCost": 100_000},
+        },
     }
 
 
@@ -144,7 +147,10 @@ def test_post_still_answers_json(http: httpx.Client) -> None:
     )
     assert response.json() == {
         "data": {"customer": {"name": CUSTOMER.name}},
-        "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+        "extensions": {
+            "stores": {"used": ["MEMORY"], "degraded": False},
+            "cost": {"requestedQueryCost": 1, "maximumQueryCost": 100_000},
+        },
     }
 
 

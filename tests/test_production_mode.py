@@ -52,7 +52,10 @@ def test_typename_still_answers(production_http: httpx.Client) -> None:
     assert response.json() == {
         "data": {"__typename": "Query"},
         # No store was asked.
-        "extensions": {"stores": {"used": [], "degraded": False}},
+        "extensions": {
+            "stores": {"used": [], "degraded": False},
+            "cost": {"requestedQueryCost": 0, "maximumQueryCost": 100_000},
+        },
     }
 
 
@@ -333,7 +336,11 @@ def test_a_surrogate_pair_is_text(production_http: httpx.Client) -> None:
     )
     assert response.json() == {
         "data": {"customers": {"totalCount": 0}},
-        "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+        "extensions": {
+            "stores": {"used": ["MEMORY"], "degraded": False},
+            # The default page: 1 + 50 * (1 + 0)
+            "cost": {"requestedQueryCost": 51, "maximumQueryCost": 100_000},
+        },
     }
 
 

@@ -193,8 +193,51 @@ def test_each_request_gets_the_verdict_of_its_own_variables(memory_api: GraphQLC
     for variables, answered in ((at, True), (past, False), (at, True), (past, False)):
         body = memory_api.post(query, variables)
         assert ("errors" not in body) is answered, body
+        # Answered or refused, the answer says what the operation cost.
+        assert body["extensions"]["cost"] == {
+            "requestedQueryCost": LIMITS.max_cost + (0 if answered else 1),
+            "maximumQueryCost": LIMITS.max_cost,
+        }
     # A variable with a default, given: another value, another verdict.
     assert "errors" not in memory_api.post(query, {**past, "size": 95})
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "cost"),
+    [
+        # customer 1 + salesRep 1; a page 1 + first * (1 + nodes 1)
+        pytest.param(f"{{ {CUSTOMER} {{ id salesRep {{ id }} }} }}", {}, 2, id="to-one"),
+        pytest.param(
+            "query($n: Int) { salesReps(first: $n) { nodes { id } } }", {"n": 7}, 15, id="page"
+        ),
+        pytest.param("{ __typename }", {}, 0, id="leaf"),
+        # A field error (a foreign cursor) still ran the operation: it was measured.
+        pytest.param(
+            '{ salesReps(first: 2, after: "eA==") { totalCount } }', {}, 3, id="field-error"
+        ),
+    ],
+)
+def test_every_answer_reports_its_cost(
+    memory_api: GraphQLClient, query: str, variables: dict[str, Any], cost: int
+) -> None:
+    body = memory_api.post(query, variables)
+    assert body["extensions"]["cost"] == {
+        "requestedQueryCost": cost,
+        "maximumQueryCost": LIMITS.max_cost,
+    }
+    schema = build_schema()._schema
+    measure = measure_operation(schema, parse(query), operation_name=None, variables=variables)
+    assert measure is not None
+    assert measure.cost == cost
+
+
+@pytest.mark.parametrize(
+    "query", ["{ customer(id: ", "{ nope }"], ids=["syntax-error", "validation-error"]
+)
+def test_a_document_that_never_ran_reports_no_cost(memory_api: GraphQLClient, query: str) -> None:
+    body = memory_api.post(query)
+    assert body["errors"]
+    assert "cost" not in body.get("extensions", {}), body
 
 
 @pytest.mark.parametrize(
@@ -354,7 +397,10 @@ def test_a_body_at_the_limit_is_answered(memory_api: GraphQLClient) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "data": {"customer": {"id": "C-00001"}},
-        "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+        "extensions": {
+            "stores": {"used": ["MEMORY"], "degraded": False},
+            "cost": {"requestedQueryCost": 1, "maximumQueryCost": 100_000},
+        },
     }
 
 

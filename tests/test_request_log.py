@@ -56,7 +56,10 @@ def test_one_json_line_per_request_without_secrets(caplog: pytest.LogCaptureFixt
         )
         assert response.json() == {
             "data": {"updateCustomer": {"__typename": "Customer"}},
-            "extensions": {"stores": {"used": ["MEMORY"], "degraded": False}},
+            "extensions": {
+                "stores": {"used": ["MEMORY"], "degraded": False},
+                "cost": {"requestedQueryCost": 1, "maximumQueryCost": 100_000},
+            },
         }
         http.post(
             "/graphql",

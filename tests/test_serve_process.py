@@ -162,7 +162,10 @@ def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_relay_and_clos
     assert response.status_code == 200
     assert response.json() == {
         "data": {"customer": {"id": "C-00001"}},
-        "extensions": {"stores": {"used": ["MYSQL"], "degraded": False}},
+        "extensions": {
+            "stores": {"used": ["MYSQL"], "degraded": False},
+            "cost": {"requestedQueryCost": 1, "maximumQueryCost": 100_000},
+        },
     }
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
     assert server.process.returncode == -signal.SIGTERM

@@ -30,7 +30,7 @@ from graphql_api.context import Context
 from graphql_api.fastpath.documents import DocumentCache, PreparedOperation
 from graphql_api.fastpath.execute import Delegate, run_mutation, run_plan
 from graphql_api.fastpath.plan import Planner, RequestPlan, Unplannable
-from graphql_api.schema.limits import measure_operation, violations
+from graphql_api.schema.limits import cost_extension, measure_operation, violations
 from graphql_api.schema.source_report import stores_extension
 from graphql_api.settings import QueryLimits
 
@@ -94,9 +94,12 @@ class FastPath:
             self._report("handed_on")
             return None
         self._report("answered")
+        # In the order the reference's extensions report them: stores, then cost.
+        extensions = stores_extension(context.store_usage)
+        extensions["cost"] = cost_extension(plan.cost, self._limits.max_cost)
         return FastAnswer(
             data=data,
-            extensions=stores_extension(context.store_usage),
+            extensions=extensions,
             operation_name=operation_name or plan.document_operation_name,
         )
 
@@ -125,23 +128,25 @@ class FastPath:
         )
         if isinstance(coerced, list):
             return None
-        if not self._within_limits(prepared, operation_name, variables):
+        cost = self._cost_within_limits(prepared, operation_name, variables)
+        if cost is None:
             return None
         try:
             fields = self._planner.plan(prepared, coerced)
         except Unplannable:
             return None
         named = prepared.operation.name
-        return _Planned(fields, named.value if named else None, mutation)
+        return _Planned(fields, named.value if named else None, mutation, cost)
 
-    def _within_limits(
+    def _cost_within_limits(
         self,
         prepared: PreparedOperation,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
-    ) -> bool:
-        """The limits' verdict, kept per operation and the values of the
-        variables its measure reads (a page's `first`, most often).
+    ) -> int | None:
+        """The operation's cost when it is within the limits, else None: the
+        verdict, kept per operation and the values of the variables its measure
+        reads (a page's `first`, most often).
 
         The measure is a function of the values it reads. The names read by
         any measure of the operation so far are the key; two requests that
@@ -151,7 +156,7 @@ class FastPath:
         given = variables or {}
         memo = prepared.memo
         names: tuple[str, ...] = memo.get(_LIMIT_NAMES, ())
-        verdicts: dict[Hashable, bool] = memo.setdefault(_LIMIT_VERDICTS, {})
+        verdicts: dict[Hashable, int | None] = memo.setdefault(_LIMIT_VERDICTS, {})
         key = _key(given, names)
         if key is not None and key in verdicts:
             return verdicts[key]
@@ -159,14 +164,16 @@ class FastPath:
         measure = measure_operation(
             self._schema, prepared.document, operation_name=operation_name, variables=read
         )
-        within = measure is not None and not violations(measure, self._limits)
+        cost = (
+            measure.cost if measure is not None and not violations(measure, self._limits) else None
+        )
         if not read.names <= set(names):
             names = memo[_LIMIT_NAMES] = tuple(sorted(read.names | set(names)))
             verdicts.clear()
             key = _key(given, names)
         if key is not None and len(verdicts) < _MAX_LIMIT_VERDICTS:
-            verdicts[key] = within
-        return within
+            verdicts[key] = cost
+        return cost
 
 
 _LIMIT_NAMES = "limit_variable_names"
@@ -221,3 +228,4 @@ class _Planned:
     fields: RequestPlan
     document_operation_name: str | None
     mutation: bool
+    cost: int

@@ -186,6 +186,13 @@ def measure_operation(
     return measurer.selection_set(operation.selection_set, root)
 
 
+def cost_extension(cost: int, maximum: int) -> dict[str, int]:
+    """`extensions.cost` of an answer: what the operation was measured to cost
+    and the most an operation may (as Shopify's API reports it), so a client
+    sees how close it is before it is refused."""
+    return {"requestedQueryCost": cost, "maximumQueryCost": maximum}
+
+
 def limit_error(limit: str, message: str, *, maximum: int, actual: int | None) -> GraphQLError:
     extensions: dict[str, object] = {"code": LIMIT_CODE, "limit": limit, "maximum": maximum}
     if actual is not None:
@@ -267,10 +274,12 @@ class BoundedValidation(SchemaExtension):
 
 
 class QueryLimitsCheck(SchemaExtension):
-    """Refuses an operation over a limit before it executes; names the limit in `extensions`."""
+    """Refuses an operation over a limit before it executes; names the limit in
+    `extensions`. Every operation it measured reports its cost (`extensions.cost`)."""
 
     def __init__(self, *, limits: QueryLimits) -> None:
         self._limits = limits
+        self._measure: Measure | None = None
 
     def on_operation(self) -> Iterator[None]:
         # The parser itself stops at the token limit (strawberry's MaxTokensLimiter
@@ -301,6 +310,12 @@ class QueryLimitsCheck(SchemaExtension):
             operation_name=context.operation_name,
             variables=context.variables,
         )
+        self._measure = measure
         if measure is not None and (errors := violations(measure, self._limits)):
             context.result = GraphQLExecutionResult(data=None, errors=errors)
         yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self._measure is None:
+            return {}
+        return {"cost": cost_extension(self._measure.cost, self._limits.max_cost)}
