@@ -31,6 +31,12 @@ $(GRAPHIQL_BUILT): graphiql/package.json graphiql/package-lock.json graphiql/bui
 
 graphiql: $(GRAPHIQL_BUILT)
 
+# graphql-http's conformance audits (tests/test_http_spec.py), from the pinned lock.
+HTTP_AUDIT := tests/http_audit/node_modules/.installed
+$(HTTP_AUDIT): tests/http_audit/package.json tests/http_audit/package-lock.json
+	cd tests/http_audit && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # A Debian package's command, installed when it is missing (as root; otherwise the hint):
 # $(1) the command and package, $(2) what needs it.
 define debian_package
@@ -70,7 +76,7 @@ typecheck: $(BIN)/.dev-installed
 # modules (their module fixtures are built once) in collection order, which starts the
 # long_running modules first (tests/conftest.py).
 TEST_WORKERS ?= 2
-unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) chromium
+unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) $(HTTP_AUDIT) chromium
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck unit

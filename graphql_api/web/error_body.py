@@ -2,7 +2,8 @@
 
 A refused token, an oversized body or batch, malformed JSON, an unhandled exception:
 the client reads `{"data": null, "errors": [...]}` as from any other error, with a
-stable `extensions.code` and the request id.
+stable `extensions.code` and the request id. In application/graphql-response+json
+(web/media_types.py) a request that never ran has no `data` member at all.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from collections.abc import Mapping
 from starlette.types import Send
 
 
-def error_body(message: str, extensions: Mapping[str, object], *, request_id: str) -> bytes:
+def error_body(
+    message: str, extensions: Mapping[str, object], *, request_id: str, with_data: bool = True
+) -> bytes:
     error = {"message": message, "extensions": {**extensions, "requestId": request_id}}
-    return json.dumps({"data": None, "errors": [error]}).encode()
+    body = {"data": None, "errors": [error]} if with_data else {"errors": [error]}
+    return json.dumps(body).encode()
 
 
 async def send_json(send: Send, status: int, body: bytes, *, close: bool = False) -> None:

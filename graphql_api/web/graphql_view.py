@@ -11,7 +11,9 @@ GraphQL over HTTP's own:
 - the operations of one request run within the request timeout (TIMEOUT, shaped
   by schema/error_shaping.py like every other error);
 - strawberry's own HTTP refusals (bad JSON, no query, wrong method) become
-  GraphQL-shaped JSON with a code and the request id instead of plain text.
+  GraphQL-shaped JSON with a code and the request id instead of plain text;
+- the answer is application/json, or application/graphql-response+json when
+  the client asks for it, with a request error's 4xx (web/media_types.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -33,6 +35,7 @@ from graphql_api.principal import Principal
 from graphql_api.schema.limits import LIMIT_CODE
 from graphql_api.web.execution import Execution, NotAdmitted, Unauthenticated, timed_out
 from graphql_api.web.json_body import encode_json
+from graphql_api.web.media_types import JSON, request_error_status, response_media_type
 from graphql_api.web.request_body import (
     check_body,
     check_text,
@@ -43,10 +46,29 @@ from graphql_api.web.request_log import error_for_request
 
 
 def error_response(
-    status: int, message: str, extensions: dict[str, object], headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    extensions: dict[str, object],
+    headers: dict[str, str] | None = None,
+    *,
+    media_type: str = JSON,
 ) -> Response:
-    body = error_for_request(message, extensions)
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    body = error_for_request(message, extensions, with_data=media_type == JSON)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+# Request state keys: the media type this request is answered in, and the
+# status of an answer that is a request error (when that type says so).
+_MEDIA_TYPE = "response_media_type"
+_REQUEST_ERROR_STATUS = "request_error_status"
+
+
+def _media_type_of(request: Request) -> str:
+    state = request.scope.setdefault("state", {})
+    media_type = state.get(_MEDIA_TYPE)
+    if media_type is None:
+        media_type = state[_MEDIA_TYPE] = response_media_type(request.headers.get("accept"))
+    return str(media_type)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -77,6 +99,7 @@ class GraphQLView(GraphQL[Context, None]):
             self._execution.release(request)
 
     async def _run(self, request: Request, context: Any, root_value: Any) -> Response:
+        media_type = _media_type_of(request)
         try:
             if self._fast_path is not None and context is UNSET and self._plain_post(request):
                 # Authenticates first (get_context), then reads the body.
@@ -84,13 +107,14 @@ class GraphQLView(GraphQL[Context, None]):
                 answered = await self._answer_fast(request, context)
                 if answered is not None:
                     return answered
-            return await super().run(request, context, root_value)
+            response = await super().run(request, context, root_value)
         except Unauthenticated as refused:
             return error_response(
                 401,
                 refused.failure.message,
                 {"code": "UNAUTHENTICATED"},
                 headers={"WWW-Authenticate": "Bearer"},
+                media_type=media_type,
             )
         except NotAdmitted as refused:
             return error_response(
@@ -98,6 +122,7 @@ class GraphQLView(GraphQL[Context, None]):
                 "The server is busy; try again in a second.",
                 {"code": "OVERLOADED", "reason": refused.reason},
                 headers={"Retry-After": "1"},
+                media_type=media_type,
             )
         except _BatchTooLarge as refused:
             extensions = {
@@ -106,9 +131,17 @@ class GraphQLView(GraphQL[Context, None]):
                 "maximum": refused.limit,
                 "actual": refused.actual,
             }
-            return error_response(400, refused.reason, extensions)
+            return error_response(400, refused.reason, extensions, media_type=media_type)
         except HTTPException as refused:
-            return error_response(refused.status_code, refused.reason, {"code": "BAD_REQUEST"})
+            return error_response(
+                refused.status_code, refused.reason, {"code": "BAD_REQUEST"}, media_type=media_type
+            )
+        if media_type != JSON and response.media_type == JSON:
+            response.headers["content-type"] = media_type
+            status = request.scope["state"].get(_REQUEST_ERROR_STATUS)
+            if status is not None:
+                response.status_code = status
+        return response
 
     async def execute_single(
         self,
@@ -139,6 +172,22 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """In application/graphql-response+json, a request error has no `data`
+        and its 4xx status; a batch's items are shaped so, the batch is 200."""
+        processed = await super().process_result(request, result)
+        if _media_type_of(request) == JSON:
+            return processed
+        status = request_error_status(result.data, result.errors)
+        if status is not None:
+            processed.pop("data", None)
+            state = request.scope["state"]
+            if not state.get("graphql_batch", False):
+                state[_REQUEST_ERROR_STATUS] = status
+        return processed
 
     def parse_json(self, data: str | bytes) -> Any:
         return decode_json(data, "The request body")
@@ -224,7 +273,7 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         context.operations.append(answer.operation_name or "anonymous")
         response = {"data": answer.data, "extensions": answer.extensions}
-        return Response(self.encode_json(response), media_type="application/json")
+        return Response(self.encode_json(response), media_type=_media_type_of(request))
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """All operations of one request within GRAPHQL_API_REQUEST_TIMEOUT: a stalled

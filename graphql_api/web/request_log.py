@@ -102,14 +102,16 @@ def current_request() -> RequestRecord | None:
     return _current.get()
 
 
-def error_for_request(message: str, extensions: Mapping[str, object]) -> bytes:
+def error_for_request(
+    message: str, extensions: Mapping[str, object], *, with_data: bool = True
+) -> bytes:
     """The error body the HTTP layer answers for the current request: its code is noted
     on the request's record (access log, metrics), its id goes in the body."""
     record = current_request()
     if record is None:
-        return error_body(message, extensions, request_id="unknown")
+        return error_body(message, extensions, request_id="unknown", with_data=with_data)
     record.error_codes.append(str(extensions["code"]))
-    return error_body(message, extensions, request_id=record.request_id)
+    return error_body(message, extensions, request_id=record.request_id, with_data=with_data)
 
 
 class RequestObserver(Protocol):
