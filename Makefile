@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema openapi seed-sql clean \
-	schema-check schema-release
+	schema-check schema-release trusted-documents
 
 # The service's pinned dependencies, then the package itself (editable, so sql/ is found).
 $(BIN)/.service-installed: requirements.lock pyproject.toml
@@ -31,10 +31,10 @@ $(GRAPHIQL_BUILT): graphiql/package.json graphiql/package-lock.json graphiql/bui
 
 graphiql: $(GRAPHIQL_BUILT)
 
-# graphql-http's conformance audits (tests/test_http_spec.py), from the pinned lock.
-HTTP_AUDIT := tests/http_audit/node_modules/.installed
-$(HTTP_AUDIT): tests/http_audit/package.json tests/http_audit/package-lock.json
-	cd tests/http_audit && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+# graphql-js and graphql-http for the tests (tests/graphql_js), from the pinned lock.
+GRAPHQL_JS := tests/graphql_js/node_modules/.installed
+$(GRAPHQL_JS): tests/graphql_js/package.json tests/graphql_js/package-lock.json
+	cd tests/graphql_js && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # A Debian package's command, installed when it is missing (as root; otherwise the hint):
@@ -76,7 +76,7 @@ typecheck: $(BIN)/.dev-installed
 # modules (their module fixtures are built once) in collection order, which starts the
 # long_running modules first (tests/conftest.py).
 TEST_WORKERS ?= 2
-unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) $(HTTP_AUDIT) chromium
+unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) $(GRAPHQL_JS) chromium
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck unit
@@ -93,6 +93,10 @@ schema-check: $(BIN)/.service-installed
 
 schema-release: $(BIN)/.service-installed
 	$(BIN)/graphql-api schema release
+
+# The trusted documents (README "Trusted documents"): tests/operations/ by hash.
+trusted-documents: $(BIN)/.service-installed
+	$(BIN)/graphql-api documents manifest --output contract/trusted-documents.json
 
 openapi: $(BIN)/.service-installed
 	$(BIN)/graphql-api export-openapi --output openapi.json

@@ -193,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "serve": _serve,
         "healthcheck": _healthcheck,
         "schema": schema_commands.run_command,
+        "documents": schema_commands.run_documents_command,
         "export-schema": _export_schema,
         "export-openapi": _export_openapi,
         "db": _db,

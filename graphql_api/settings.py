@@ -131,6 +131,16 @@ class ServingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentSettings:
+    """Documents sent by hash (web/trusted_documents.py)."""
+
+    # A persisted query manifest (`graphql-api documents manifest`): the trusted documents.
+    manifest: Path | None = None
+    # Run the manifest's documents and nothing else (production's allow-list).
+    only_trusted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Directories:
     """Files the server and `db init` read; by default those of the source checkout."""
 
@@ -162,6 +172,7 @@ class Settings:
     # Queries it covers skip strawberry's execution (graphql_api/fastpath/); off,
     # strawberry answers everything, byte for byte the same.
     fast_path: bool = True
+    documents: DocumentSettings = DocumentSettings()
 
     @property
     def keeps_fallback_fresh(self) -> bool:
@@ -475,6 +486,17 @@ def directories(env: Mapping[str, str]) -> Directories:
     )
 
 
+def _document_settings(read: _Reader) -> DocumentSettings:
+    manifest = read.path("GRAPHQL_API_TRUSTED_DOCUMENTS")
+    only_trusted = read.flag("GRAPHQL_API_TRUSTED_DOCUMENTS_ONLY", False)
+    if only_trusted and manifest is None:
+        raise ConfigError(
+            "GRAPHQL_API_TRUSTED_DOCUMENTS_ONLY",
+            "needs the manifest of trusted documents: set GRAPHQL_API_TRUSTED_DOCUMENTS",
+        )
+    return DocumentSettings(manifest=manifest, only_trusted=only_trusted)
+
+
 def _check_production(settings: Settings) -> None:
     """Production refuses to start without authentication.
 
@@ -515,6 +537,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         serving=_serving_settings(read),
         directories=directories(env),
         fast_path=read.flag("GRAPHQL_API_FAST_PATH", True),
+        documents=_document_settings(read),
     )
     _check_production(settings)
     return settings

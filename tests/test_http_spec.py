@@ -1,6 +1,6 @@
 """GraphQL over HTTP as the specification has it, both response media types.
 
-graphql-http's own audits (tests/http_audit, the reference implementation's
+graphql-http's own audits (tests/graphql_js, the reference implementation's
 conformance checks, every MUST and SHOULD) run against the app with auth on;
 the cases below pin what the audits leave open: which errors are request
 errors, the status of each, batches, and the negotiation itself.
@@ -21,7 +21,7 @@ from devstack.env import serve
 from graphql_api.web.media_types import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
 from tests.utils.jwt_tokens import auth_env, bearer, claims, hs256
 
-AUDIT = Path(__file__).parent / "http_audit" / "audit.mjs"
+AUDIT = Path(__file__).parent / "graphql_js" / "audit.mjs"
 CUSTOMER = '{ customer(id: "C-00001") { id } }'
 
 

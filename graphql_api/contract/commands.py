@@ -1,4 +1,4 @@
-"""`graphql-api schema check | release | export`: the contract commands.
+"""`graphql-api schema check | release | export` and `documents manifest`: the contract commands.
 
 Paths are relative to the working directory, the repository's top, as `make` runs them.
 Exit codes: 0 fine, 1 an unacknowledged breaking change (or a refused release), 2 a
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from graphql_api.contract.changelog import UNRELEASED_HEADING, read_changelog, with_release
 from graphql_api.contract.check import CheckReport, check_contract
+from graphql_api.contract.manifest import manifest_of, manifest_text
 from graphql_api.contract.operations import documents_in_directory
 from graphql_api.contract.render import render_json, render_text
 from graphql_api.contract.sources import BaseSchema, load_base, parsed_schema
@@ -40,6 +41,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         parser.add_argument("--operations", type=Path, default=OPERATIONS, help="*.graphql")
     export = actions.add_parser("export", help="print the schema as SDL")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    documents = commands.add_parser("documents", help="trusted documents, sent by hash")
+    documents_actions = documents.add_subparsers(dest="documents_command", required=True)
+    manifest = documents_actions.add_parser(
+        "manifest", help="the persisted query manifest (sha256 -> document) of the operations"
+    )
+    manifest.add_argument("--operations", type=Path, default=OPERATIONS, help="*.graphql")
+    manifest.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
 
 def _current_sdl() -> str:
@@ -109,3 +117,16 @@ def run_command(args: argparse.Namespace) -> None:
         print(f"graphql-api schema {args.schema_command}: {error}", file=sys.stderr)
         code = EXIT_USAGE
     sys.exit(code)
+
+
+def run_documents_command(args: argparse.Namespace) -> None:
+    """`documents manifest`: exit 0, or 2 when an operation cannot be read."""
+    try:
+        text = manifest_text(manifest_of(documents_in_directory(args.operations)))
+    except ContractSourceError as error:
+        print(f"graphql-api documents manifest: {error}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)

@@ -27,7 +27,8 @@ from starlette.requests import Request
 from strawberry.types import ExecutionResult
 
 from graphql_api.context import Context
-from graphql_api.errors import RequestTimedOutError
+from graphql_api.contract.manifest import read_manifest
+from graphql_api.errors import ConfigError, ContractSourceError, RequestTimedOutError
 from graphql_api.fastpath import FastPath
 from graphql_api.loaders import create_loaders
 from graphql_api.principal import AUTH_OFF, Principal
@@ -41,6 +42,7 @@ from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.admission import Admission, AdmissionObserver
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
 from graphql_api.web.request_log import RequestRecord, current_request, request_id_from
+from graphql_api.web.trusted_documents import TrustedDocuments
 
 log = logging.getLogger("graphql_api.web.execution")
 
@@ -107,6 +109,7 @@ class Execution:
             if settings.fast_path
             else None
         )
+        self.documents = _trusted_documents(settings)
         self._admission = Admission(
             total=settings.limits.max_in_flight,
             per_caller=settings.limits.max_in_flight_per_caller,
@@ -214,6 +217,25 @@ class Execution:
         )
         assert isinstance(result, ExecutionResult)
         return result
+
+
+def _trusted_documents(settings: Settings) -> TrustedDocuments:
+    """The documents clients may send by hash; a manifest that cannot be read
+    stops the start, naming the setting."""
+    path = settings.documents.manifest
+    try:
+        manifest = read_manifest(path) if path is not None else {}
+    except ContractSourceError as error:
+        raise ConfigError("GRAPHQL_API_TRUSTED_DOCUMENTS", str(error)) from None
+    if path is not None:
+        only = " (and nothing else)" if settings.documents.only_trusted else ""
+        log.info("trusted documents: %d from %s%s", len(manifest), path, only)
+    return TrustedDocuments(
+        manifest,
+        only_trusted=settings.documents.only_trusted,
+        # APQ registration lets any client grow what the server keeps: development only.
+        register=not settings.is_production,
+    )
 
 
 def timed_out(timeout_s: float, context: Context) -> ExecutionResult:

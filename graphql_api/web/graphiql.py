@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import mimetypes
+from collections.abc import Mapping
 from pathlib import Path
 
 from starlette.datastructures import Headers
@@ -64,16 +65,21 @@ _PAGE = """<!doctype html>
 """
 
 
-def wants_graphiql(request: Request) -> bool:
-    """A browser opening the endpoint: a GET without a query that accepts HTML.
+# What names a GraphQL document in a GET: its text, or its hash (web/trusted_documents.py).
+_DOCUMENT_PARAMETERS = ("query", "documentId", "extensions")
 
-    The same test strawberry uses for its own page, so `?query=` GETs and API
-    clients keep reaching the GraphQL endpoint.
-    """
-    accept = request.headers.get("accept", "")
+
+def wants_graphiql(request: Request) -> bool:
+    """A browser opening the endpoint: a GET that names no document and accepts HTML."""
+    return is_page_request(request.method, request.query_params, request.headers.get("accept", ""))
+
+
+def is_page_request(method: str, query_params: Mapping[str, str], accept: str) -> bool:
+    """strawberry's test for its own page, but a GET that names a document by
+    hash (`?documentId=`, `?extensions=`) is an API request too."""
     return (
-        request.method == "GET"
-        and "query" not in request.query_params
+        method == "GET"
+        and not any(name in query_params for name in _DOCUMENT_PARAMETERS)
         and ("text/html" in accept or "*/*" in accept)
     )
 

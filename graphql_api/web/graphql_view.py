@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 from cross_web import HTTPException
@@ -34,6 +35,7 @@ from graphql_api.context import Context
 from graphql_api.principal import Principal
 from graphql_api.schema.limits import LIMIT_CODE
 from graphql_api.web.execution import Execution, NotAdmitted, Unauthenticated, timed_out
+from graphql_api.web.graphiql import is_page_request
 from graphql_api.web.json_body import encode_json
 from graphql_api.web.media_types import JSON, request_error_status, response_media_type
 from graphql_api.web.request_body import (
@@ -43,6 +45,7 @@ from graphql_api.web.request_body import (
     may_hold_lone_surrogates,
 )
 from graphql_api.web.request_log import error_for_request
+from graphql_api.web.trusted_documents import DocumentRefused
 
 
 def error_response(
@@ -80,6 +83,7 @@ class GraphQLView(GraphQL[Context, None]):
         self._execution = execution
         self._fast_path = execution.fast_path
         self._limits = execution.limits
+        self._documents = execution.documents
 
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         principal = self.principal_of(request)
@@ -136,6 +140,13 @@ class GraphQLView(GraphQL[Context, None]):
             return error_response(
                 refused.status_code, refused.reason, {"code": "BAD_REQUEST"}, media_type=media_type
             )
+        except DocumentRefused as refused:
+            # APQ's "send the text" is a GraphQL error, 200 in application/json
+            # as Apollo's clients read it; every other refusal is the client's 400.
+            status = 200 if refused.missing and media_type == JSON else 400
+            return error_response(
+                status, refused.message, {"code": refused.code}, media_type=media_type
+            )
         if media_type != JSON and response.media_type == JSON:
             response.headers["content-type"] = media_type
             status = request.scope["state"].get(_REQUEST_ERROR_STATUS)
@@ -189,6 +200,11 @@ class GraphQLView(GraphQL[Context, None]):
                 state[_REQUEST_ERROR_STATUS] = status
         return processed
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Strawberry's test takes a GET of a document by hash for a browser.
+        accept = request.headers.get("accept", "")
+        return is_page_request(request.method, request.query_params, accept)
+
     def parse_json(self, data: str | bytes) -> Any:
         return decode_json(data, "The request body")
 
@@ -207,15 +223,24 @@ class GraphQLView(GraphQL[Context, None]):
             if not _is_json(request.content_type):
                 raise HTTPException(415, "Send the operation as application/json.")
             body = await request.get_body()
-            data = self.parse_json(body)
-            check_body(data)
+            given = self.parse_json(body)
+            check_body(given)
             if may_hold_lone_surrogates(body):
-                check_text(data)
+                check_text(given)
+        else:
+            given = dict(request.query_params)
         data = await super().parse_http_body(request)
         limit = self._limits.max_batch_operations
         if isinstance(data, list) and len(data) > limit:
             raise _BatchTooLarge(limit, len(data))
-        return data
+        # A document named by hash becomes its text (web/trusted_documents.py).
+        if isinstance(data, list):
+            return [self._with_document(item, raw) for item, raw in zip(data, given, strict=True)]
+        return self._with_document(data, given)
+
+    def _with_document(self, data: GraphQLRequestData, given: dict[str, Any]) -> GraphQLRequestData:
+        query = self._documents.document(data.query, data.extensions, given.get("documentId"))
+        return data if query is data.query else replace(data, query=query)
 
     def encode_json(self, data: object) -> bytes:
         return encode_json(data)
@@ -243,7 +268,13 @@ class GraphQLView(GraphQL[Context, None]):
             return None  # strawberry's path answers it: 400
         if not isinstance(data, dict):
             return None
-        query = data.get("query")
+        given = data.get("query")
+        if not isinstance(given, str | None):
+            return None
+        try:
+            query = self._documents.document(given, data.get("extensions"), data.get("documentId"))
+        except DocumentRefused:
+            return None  # strawberry's path refuses it
         variables = data.get("variables")
         operation_name = data.get("operationName")
         if not (

@@ -4,7 +4,7 @@ strawberry takes any JSON: a body that is a string, a number or null, or a
 batch holding one, reached code that expected an object and answered 500
 INTERNAL for the client's mistake. Here every malformed body is a 400 that says
 what is wrong (GraphQL over HTTP: a JSON object with `query`, and optionally
-`variables`, `operationName` and `extensions`; a batch is a list of them).
+`variables`, `operationName`, `extensions` and `documentId`; a batch is a list of them).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ _MEMBERS: tuple[tuple[str, tuple[type, ...], str], ...] = (
     ("variables", (dict, type(None)), "an object or null"),
     ("operationName", (str, type(None)), "a string or null"),
     ("extensions", (dict, type(None)), "an object or null"),
+    # A trusted document's id instead of `query` (web/trusted_documents.py).
+    ("documentId", (str,), "a string"),
 )
 
 
