@@ -119,8 +119,8 @@ CHANGES = [
         id="union-member-removed",
     ),
     pytest.param(
-        "type PageInfo {",
-        "type Territory {\n  name: String!\n}\n\ntype PageInfo {",
+        "type NotFoundError implements UserError {",
+        "type Territory {\n  name: String!\n}\n\ntype NotFoundError implements UserError {",
         "safe: TYPE_ADDED Territory",
         (),
         id="type-added",
