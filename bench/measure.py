@@ -4,10 +4,18 @@ Under load (wrk, fixed connections, warm-up then a fixed duration): requests/s,
 p50/p99 latency, peak RSS, and how busy the server's CPU was. One at a time
 (the same requests, sequentially): SQL statements and CPU time per request,
 which divide exactly there (see bench/sequential.py), and the unloaded latency.
+
+The peers of a case are metered one at a time in turns (`meter_in_turns`):
+rounds in which each peer serves a short sequential run, the order rotating,
+and each peer's CPU per request the median of its rounds. Metered one after
+the other instead, a peer's figure carried whatever the machine was doing in
+its second and a half: the same code measured 1.18x and 1.43x its peer's CPU
+in two runs minutes apart.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +23,7 @@ from typing import Any
 
 from bench.database import Database
 from bench.operations import HttpRequest
-from bench.sequential import run_sequential
+from bench.sequential import SequentialRun, run_sequential
 from bench.servers import PeerProcess
 from bench.wrk import WrkResult, run_wrk
 
@@ -68,6 +76,8 @@ class CaseResult:
     single_p50_ms: float = 0.0
     single_p99_ms: float = 0.0
     single_requests: int = 0
+    # CPU ms per request of each round (meter_in_turns); the figure is their median.
+    cpu_ms_rounds: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -82,14 +92,62 @@ def measure_case(
     database: Database,
     load: LoadPlan | None,
     meter_plan: Sequence[HttpRequest],
-    meter: MeterShape,
+    meter: MeterShape | None,
     variant: str = "",
 ) -> CaseResult:
+    """The case under load, then metered one request at a time; `meter` None
+    leaves the metering to meter_in_turns."""
     result = CaseResult(operation=operation, peer=server.peer.value, variant=variant)
     if load is not None:
         _under_load(wrk, server, load, result)
-    _one_at_a_time(server, database, meter_plan, meter, result)
+    if meter is not None:
+        _one_at_a_time(server, database, meter_plan, meter, result)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Metered:
+    """One peer's part in meter_in_turns."""
+
+    server: PeerProcess
+    plan: Sequence[HttpRequest]
+    result: CaseResult
+
+
+def meter_in_turns(
+    metered: Sequence[Metered], database: Database, *, rounds: int, meter: MeterShape
+) -> None:
+    """Each peer's one-at-a-time figures, from `rounds` rounds in turns (see above)."""
+    latencies: dict[int, list[float]] = {index: [] for index in range(len(metered))}
+    statements: dict[int, int] = dict.fromkeys(latencies, 0)
+    for round_number in range(rounds):
+        shift = round_number % len(metered)
+        for index in [*range(shift, len(metered)), *range(shift)]:
+            peer = metered[index]
+            if round_number == 0:
+                peer.server.wait_until_idle()  # the load run's last requests are done
+            before = database.statements_executed(), peer.server.cpu_seconds()
+            run = run_sequential(
+                peer.server.base_url,
+                peer.plan,
+                min_requests=meter.min_requests,
+                max_requests=meter.max_requests,
+                min_seconds=meter.min_seconds,
+                start=len(latencies[index]),
+            )
+            cpu_s = peer.server.cpu_seconds() - before[1]
+            statements[index] += database.statements_executed() - before[0]
+            latencies[index] += run.latencies_ms
+            peer.result.cpu_ms_rounds.append(round(cpu_s * 1e3 / run.requests, 3))
+            peer.result.problems += [f"answer with an error: {f}" for f in run.failures[:3]]
+    for index, peer in enumerate(metered):
+        result = peer.result
+        summary = SequentialRun(len(latencies[index]), latencies[index], [])
+        result.cpu_ms_per_request = round(statistics.median(result.cpu_ms_rounds), 3)
+        result.statements_per_request = round(statements[index] / summary.requests, 2)
+        result.single_p50_ms = round(summary.p50_ms, 2)
+        result.single_p99_ms = round(summary.p99_ms, 2)
+        result.single_requests = summary.requests
 
 
 def _under_load(wrk: str, server: PeerProcess, load: LoadPlan, result: CaseResult) -> None:

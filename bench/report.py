@@ -41,6 +41,17 @@ def _main_table(cases: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _rounds(cases: list[dict[str, Any]]) -> list[str]:
+    """Each case's CPU ms/req rounds, lowest to highest: how steady the figure is."""
+    lines = []
+    for case in cases:
+        rounds = sorted(case.get("cpu_ms_rounds") or [])
+        if rounds:
+            spread = ", ".join(_number(value, 2) for value in rounds)
+            lines.append(f"- CPU ms/req rounds, {case['operation']} {case['peer']}: {spread}")
+    return lines
+
+
 def _scaling_table(scaling: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| O2 on one rep | peer | p50 ms | p99 ms | CPU ms/req | SQL/req | requests |",
@@ -107,10 +118,14 @@ def markdown(report: dict[str, Any]) -> str:
         "Operations: " + "; ".join(f"{name} {text}" for name, text in _SUMMARIES.items()) + ".",
         "",
         "req/s, p50, p99, CPU busy (server CPU s per s) and peak RSS under load;"
-        " p50 alone, SQL/req and CPU ms/req with one request at a time (exact counts)."
+        " p50 alone, SQL/req and CPU ms/req with one request at a time (exact counts),"
+        " the peers of a case metered in turns: CPU ms/req is the median of each peer's"
+        " rounds (their range under the table)."
         " req/s counts answers without errors; wrk's latencies include failed answers.",
         "",
         *_main_table(report["cases"]),
+        "",
+        *_rounds(report["cases"]),
         "",
         "## Scaling: O2 on the scaling rep, one request at a time",
         "",

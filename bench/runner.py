@@ -19,7 +19,15 @@ from typing import Any
 from bench.cases import CasePlans, case_plans, scaling_plans
 from bench.data import SCALES, LoadedCounts, Scale, load
 from bench.database import Database, grow_buffer_pool
-from bench.measure import CaseResult, LoadPlan, LoadShape, MeterShape, measure_case
+from bench.measure import (
+    CaseResult,
+    LoadPlan,
+    LoadShape,
+    Metered,
+    MeterShape,
+    measure_case,
+    meter_in_turns,
+)
 from bench.operations import OPERATIONS, SCALING_FIRSTS, Peer
 from bench.profiling import Profile, finish_recording, start_recording, summarize
 from bench.report import markdown
@@ -28,6 +36,10 @@ from bench.wrk import ensure_wrk, run_wrk, write_plan, wrk_version
 from devstack.mariadb import MariaDBServer
 
 _PROFILED = ("O1", "O2", "O3")
+# One-at-a-time metering in turns (bench/measure.py): rounds, and each peer's turn.
+METER_ROUNDS = 5
+_TURN = MeterShape(min_requests=3, min_seconds=0.4)
+_SCALING_TURN = MeterShape(min_requests=2, min_seconds=0.25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,7 @@ class _Run:
         for operation in OPERATIONS:
             duration = self.config.o3_duration_s if operation.name == "O3" else None
             with self.servers() as servers:
+                metered = []
                 for peer, server in servers.by_peer.items():
                     plans = case_plans(operation.name, peer, self.config.scale)
                     name = f"{operation.name}-{peer.value}"
@@ -111,27 +124,29 @@ class _Run:
                         database=self.database,
                         load=load_plan,
                         meter_plan=plans.meter,
-                        meter=MeterShape(),
+                        meter=None,
                     )
-                    results.append(self._progress(name, result))
+                    metered.append(Metered(server, plans.meter, result))
+                meter_in_turns(metered, self.database, rounds=METER_ROUNDS, meter=_TURN)
+                for part in metered:
+                    results.append(
+                        self._progress(f"{operation.name}-{part.server.peer.value}", part.result)
+                    )
         return results
 
     def scaling(self, servers: Servers) -> list[CaseResult]:
         results = []
         for first in SCALING_FIRSTS:
+            metered = []
             for peer, server in servers.by_peer.items():
                 plans = scaling_plans(peer, first)
-                result = measure_case(
-                    self.wrk,
-                    operation="O2",
-                    variant=f"first={first}",
-                    server=server,
-                    database=self.database,
-                    load=None,
-                    meter_plan=plans.meter,
-                    meter=MeterShape(min_requests=5, min_seconds=1.0),
+                result = CaseResult(operation="O2", peer=peer.value, variant=f"first={first}")
+                metered.append(Metered(server, plans.meter, result))
+            meter_in_turns(metered, self.database, rounds=METER_ROUNDS, meter=_SCALING_TURN)
+            for part in metered:
+                results.append(
+                    self._progress(f"O2 first={first} {part.server.peer.value}", part.result)
                 )
-                results.append(self._progress(f"O2 first={first} {peer.value}", result))
         return results
 
     def profiles(self, servers: Servers, cases: list[CaseResult]) -> list[Profile]:

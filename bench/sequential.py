@@ -81,14 +81,18 @@ def run_sequential(
     min_requests: int,
     max_requests: int,
     min_seconds: float,
+    start: int = 0,
 ) -> SequentialRun:
-    """At least `min_requests` and `min_seconds`, at most `max_requests`."""
+    """At least `min_requests` and `min_seconds`, at most `max_requests`; from
+    the plan's request `start` on (a run that goes on where another stopped:
+    O4's plan moves each customer once per pass)."""
     client = Client(base_url)
     latencies: list[float] = []
     failures: list[str] = []
     started = time.perf_counter()
+    offset = start % len(plan)
     try:
-        for request in cycle(plan):
+        for request in cycle([*plan[offset:], *plan[:offset]]):
             enough_time = time.perf_counter() - started >= min_seconds
             if len(latencies) >= max_requests or (len(latencies) >= min_requests and enough_time):
                 break

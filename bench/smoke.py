@@ -17,7 +17,15 @@ from typing import Any
 from bench.cases import IDENTITY_BLOCK, O4_BLOCKS, case_plans
 from bench.data import SCALES, load
 from bench.database import Database
-from bench.measure import CaseResult, LoadPlan, LoadShape, MeterShape, measure_case
+from bench.measure import (
+    CaseResult,
+    LoadPlan,
+    LoadShape,
+    Metered,
+    MeterShape,
+    measure_case,
+    meter_in_turns,
+)
 from bench.operations import OPERATIONS, HttpRequest, Peer, o4_plan, scaling_plan
 from bench.sequential import Client
 from bench.servers import Servers, server_env
@@ -32,6 +40,8 @@ _SHAPE = LoadShape(connections=2, threads=1, warmup_s=0, duration_s=1)
 _SLOW_SHAPE = LoadShape(connections=2, threads=1, warmup_s=0, duration_s=3)
 _SLOW_OPERATIONS = frozenset({"O3"})
 _METER = MeterShape(min_requests=3, max_requests=50, min_seconds=0)
+# Two rounds in turns: the metering's rotation runs, briefly.
+_METER_ROUNDS = 2
 
 
 @dataclass(slots=True)
@@ -188,6 +198,7 @@ def _run_cases(
     servers: Servers, database: Database, wrk: str, work_dir: Path, report: SmokeReport
 ) -> None:
     for operation in OPERATIONS:
+        metered = []
         for peer, server in servers.by_peer.items():
             plans = case_plans(operation.name, peer, SCALE)
             name = f"{operation.name}-{peer.value}"
@@ -203,8 +214,13 @@ def _run_cases(
                 database=database,
                 load=load_plan,
                 meter_plan=plans.meter,
-                meter=_METER,
+                meter=None,
             )
+            metered.append(Metered(server, plans.meter, result))
+        meter_in_turns(metered, database, rounds=_METER_ROUNDS, meter=_METER)
+        for part in metered:
+            result = part.result
+            name = f"{operation.name}-{result.peer}"
             report.cases.append(result)
             report.problems += [f"{name}: {problem}" for problem in result.problems]
             if result.failed:

@@ -7,6 +7,8 @@ the statement counts that make each peer what it claims to be.
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
 from bench import smoke
@@ -76,3 +78,12 @@ def test_naive_peer_pays_one_statement_per_parent_where_the_api_batches(
     # O3: 1 page of reps + 20 customer pages + 400 reps + 400 histories.
     assert _case(report, "O3", Peer.NAIVE).statements_per_request == 821
     assert _case(report, "O3", Peer.API).statements_per_request == 3
+
+
+def test_the_peers_of_a_case_are_metered_in_turns(report: smoke.SmokeReport) -> None:
+    """Each peer's CPU per request is the median of its rounds, one round each
+    in turn (bench/measure.py), and every round served requests."""
+    for case in report.cases:
+        assert len(case.cpu_ms_rounds) == 2, case
+        assert case.cpu_ms_per_request == round(statistics.median(case.cpu_ms_rounds), 3)
+        assert case.single_requests >= 2 * 3
