@@ -259,6 +259,8 @@ class HistoriesKey:
 
     customer_ids: tuple[str, ...]
     first: int
+    # False: the events without their details (StoreReader.events_by_customers).
+    details: bool = True
 
 
 class HistoriesLoader(RequestLoader[HistoriesKey, list[list[CustomerEventRecord]]]):
@@ -280,14 +282,17 @@ class HistoriesLoader(RequestLoader[HistoriesKey, list[list[CustomerEventRecord]
         self, keys: Sequence[HistoriesKey]
     ) -> list[list[list[CustomerEventRecord]]]:
         by_first: dict[int, dict[str, None]] = {}
+        details: dict[int, bool] = {}
         for key in keys:
             # A dict keeps the ids in order and once (two aliases, one customer).
             by_first.setdefault(key.first, {}).update(dict.fromkeys(key.customer_ids))
+            # One read per size still: with details when any key of it wants them.
+            details[key.first] = details.get(key.first, False) or key.details
         found: dict[int, Mapping[str, list[CustomerEventRecord]]] = {}
         for first, customer_ids in by_first.items():
             try:
                 found[first] = await self._store.events_by_customers(
-                    customer_ids=list(customer_ids), first=first
+                    customer_ids=list(customer_ids), first=first, details=details[first]
                 )
             except Exception as error:
                 if self.keep_failures:

@@ -90,6 +90,46 @@ def test_histories_of_a_level_share_one_statement_per_page_size(mysql_api: Api) 
         assert customer["a"] == [{"at": event["at"]} for event in customer["c"][:2]]
 
 
+_DETAILS = "kind at actor note fromStatus toStatus fromSalesRep { id } toSalesRep { id }"
+
+
+def test_histories_with_and_without_details_share_a_statement(mysql_api: Api) -> None:
+    """A history asking for what and when only is read without the events'
+    details (fewer columns); beside one that asks for them, at one size, it
+    adds no statement and its events are the detailed ones' first two fields."""
+    assert mysql_api.mariadb is not None
+    counter = StatementCounter(mysql_api.mariadb)
+    level = "{ salesReps(first: 5) { nodes { customers(first: 5) { nodes { %s } } } } }"
+    before = counter.total()
+    detailed = mysql_api.data(level % f"b: history(first: 3) {{ {_DETAILS} }}")
+    alone = counter.total() - before
+    before = counter.total()
+    both = mysql_api.data(
+        level % f"a: history(first: 3) {{ at kind }} b: history(first: 3) {{ {_DETAILS} }}"
+    )
+    assert counter.total() - before == alone
+    customers = [c for rep in both["salesReps"]["nodes"] for c in rep["customers"]["nodes"]]
+    assert any(customer["b"] for customer in customers)
+    for customer in customers:
+        assert customer["a"] == [{"at": e["at"], "kind": e["kind"]} for e in customer["b"]]
+    assert [c["b"] for c in customers] == [
+        c["b"] for rep in detailed["salesReps"]["nodes"] for c in rep["customers"]["nodes"]
+    ]
+    # The reference execution (no fast path) reads every event whole: the same answer.
+    with serve(mysql_env(mysql_api.mariadb, GRAPHQL_API_FAST_PATH="false")) as app:
+        reference = GraphQLClient(app.base_url)
+        try:
+            assert (
+                reference.data(
+                    level
+                    % f"a: history(first: 3) {{ at kind }} b: history(first: 3) {{ {_DETAILS} }}"
+                )
+                == both
+            )
+        finally:
+            reference.close()
+
+
 def test_an_assignment_answers_with_the_rep_it_locked(mysql_api: Api) -> None:
     """The rep read under the write's lock is the answer's salesRep: four
     statements (customer FOR UPDATE, rep LOCK IN SHARE MODE, UPDATE, the event)."""

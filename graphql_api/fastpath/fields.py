@@ -47,6 +47,10 @@ class ResolvedField:
     # has a field resolved by `related[0]`, the field resolves with
     # `related[1]`, which reads both in one store call.
     related: tuple[Resolve, Resolve] | None = None
+    # Look-ahead the other way, as Django's only(): when the field's own
+    # selection asks for no field but `narrow[0]`, the field resolves with
+    # `narrow[1]`, which may leave every other field out of what it reads.
+    narrow: tuple[frozenset[str], Resolve] | None = None
 
 
 def _id(arguments: Mapping[str, Any], max_page_size: int) -> str:
@@ -127,6 +131,15 @@ def _history(parents: Sequence[Any], size: int, loaders: Loaders) -> Any:
     return loaders.histories.load(key)
 
 
+def _history_without_details(parents: Sequence[Any], size: int, loaders: Loaders) -> Any:
+    key = HistoriesKey(tuple([customer.id for customer in parents]), size, details=False)
+    return loaders.histories.load(key)
+
+
+# The CustomerEvent fields a history without details answers: what and when.
+_EVENT_CORE_FIELDS = frozenset({"__typename", "kind", "at"})
+
+
 def _rep_customers_page(parents: Sequence[Any], prepared: Any, loaders: Loaders) -> list[Any]:
     load = loaders.customers_by_sales_rep.load
     page, status = prepared
@@ -177,7 +190,9 @@ RESOLVED: dict[str, dict[str, ResolvedField]] = {
     },
     "Customer": {
         "salesRep": ResolvedField(_customer_rep),
-        "history": ResolvedField(_history, _history_size),
+        "history": ResolvedField(
+            _history, _history_size, narrow=(_EVENT_CORE_FIELDS, _history_without_details)
+        ),
     },
     "CustomerEvent": {
         "fromSalesRep": ResolvedField(_rep_by("from_sales_rep_id")),

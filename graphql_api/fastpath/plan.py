@@ -86,6 +86,8 @@ class Shape:
 @dataclass(frozen=True, slots=True)
 class FieldPlan:
     key: str
+    # The field's name in the schema (`key` is its alias, when it has one).
+    name: str
     # A plain record field: the attribute to read (with `shape` a leaf).
     read: Callable[[Any], Any] | None
     # A field with a resolver of its own, and its prepared arguments; when they
@@ -293,7 +295,7 @@ class _Request:
         name = node.name.value
         if name == "__typename":
             leaf = Shape(Shape.LEAF, non_null=True, serialize=str)
-            return FieldPlan(key, None, None, None, leaf, typename=parent.name)
+            return FieldPlan(key, name, None, None, None, leaf, typename=parent.name)
         definition = parent.fields[name]
         shape = self._shape(definition.type, details)
         if parent is self._planner.schema.mutation_type:
@@ -302,13 +304,15 @@ class _Request:
         if resolved is None and (parent.name not in RECORD_TYPES or definition.args):
             raise Unplannable(f"{parent.name}.{name}")
         if resolved is None:
-            return FieldPlan(key, self._planner.reader(parent, name), None, None, shape)
+            return FieldPlan(key, name, self._planner.reader(parent, name), None, None, shape)
         resolve = resolved.resolve
         if resolved.related is not None and _selects(shape, resolved.related[0]):
             resolve = resolved.related[1]
+        if resolved.narrow is not None and _asks_only(shape, resolved.narrow[0]):
+            resolve = resolved.narrow[1]
         planner = self._planner
         if resolved.prepare is not None and _uses_variables(details):
-            planned = FieldPlan(key, None, resolve, None, shape, per_request=True)
+            planned = FieldPlan(key, name, None, resolve, None, shape, per_request=True)
             self.slots.append(
                 _ArgumentSlot(
                     planned,
@@ -317,7 +321,7 @@ class _Request:
             )
             return planned
         arguments = _prepare(planner, resolved, definition, details, self._variables)
-        return FieldPlan(key, None, resolve, arguments, shape)
+        return FieldPlan(key, name, None, resolve, arguments, shape)
 
     def _mutation(
         self,
@@ -332,7 +336,7 @@ class _Request:
             raise Unplannable(f"Mutation.{name}")
         planner = self._planner
         if _uses_variables(details):
-            planned = FieldPlan(key, None, None, None, shape, per_request=True, mutate=mutate)
+            planned = FieldPlan(key, name, None, None, None, shape, per_request=True, mutate=mutate)
             self.slots.append(
                 _ArgumentSlot(
                     planned,
@@ -341,7 +345,7 @@ class _Request:
             )
             return planned
         given = planner.mutation_input(definition, details, self._variables)
-        return FieldPlan(key, None, None, given, shape, mutate=mutate)
+        return FieldPlan(key, name, None, None, given, shape, mutate=mutate)
 
     def _shape(self, output: GraphQLOutputType, details: FieldDetailsList) -> Shape:
         non_null = isinstance(output, GraphQLNonNull)
@@ -382,6 +386,13 @@ class _Request:
 def _selects(shape: Shape, resolve: Callable[..., Any]) -> bool:
     """Whether an object's selection has a field resolved by `resolve`."""
     return shape.plan is not None and any(field.resolve is resolve for field in shape.plan)
+
+
+def _asks_only(shape: Shape, names: frozenset[str]) -> bool:
+    """Whether the objects of a field (a list's items) are asked for no field but `names`."""
+    while shape.item is not None:
+        shape = shape.item
+    return shape.plan is not None and all(field.name in names for field in shape.plan)
 
 
 def _uses_variables(details: FieldDetailsList) -> bool:

@@ -321,8 +321,9 @@ class DynamoDBStore:
         return await self._page(query, page, items.sales_rep_record)
 
     async def events_by_customers(
-        self, *, customer_ids: Sequence[str], first: int
+        self, *, customer_ids: Sequence[str], first: int, details: bool = True
     ) -> Mapping[str, list[CustomerEventRecord]]:
+        # A Query reads whole items (a projection would cost the same capacity).
         if first == 0:
             return {}
         unique = list(dict.fromkeys(customer_ids))

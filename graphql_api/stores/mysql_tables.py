@@ -85,7 +85,9 @@ class Table(Generic[RecordT]):
         return record.id
 
 
-def _row_reader(table: Table[RecordT], *, with_source: bool) -> Callable[[Row], RecordT]:
+def _row_reader(
+    table: Table[RecordT], *, with_source: bool, columns: int | None = None
+) -> Callable[[Row], RecordT]:
     """A function that builds the table's record from a row, generated once.
 
     A list page or a history turns thousands of rows into records per request,
@@ -97,6 +99,8 @@ def _row_reader(table: Table[RecordT], *, with_source: bool) -> Callable[[Row], 
     descriptor, a reader called only for the columns that have one. Records
     have no __post_init__ to skip. Only positions and the names bound below go
     into the source, never data. 1.8 -> 0.7 us per customer row.
+
+    `columns`: a row of the table's first columns only; the later fields are None.
     """
     record = table.record
     assert not hasattr(record, "__post_init__"), record
@@ -109,6 +113,8 @@ def _row_reader(table: Table[RecordT], *, with_source: bool) -> Callable[[Row], 
         if field == "source":
             names["MYSQL"] = records.DataSource.MYSQL
             value = "MYSQL"
+        elif columns is not None and position >= columns:
+            value = "None"
         elif field in table.readers:
             names[f"read_{position}"] = table.readers[field]
             value = f"None if row[{position}] is None else read_{position}(row[{position}])"
@@ -207,3 +213,8 @@ EVENTS: Table[records.CustomerEventRecord] = Table(
         "to_status": _member(records.CustomerStatus),
     },
 )
+# What and when of an event, the first columns: a record from them has no details
+# (StoreReader.events_by_customers(details=False)).
+EVENT_CORE_COLUMNS = EVENTS.columns[:4]
+assert EVENT_CORE_COLUMNS == ("event_id", "customer_id", "kind", "occurred_at")
+EVENT_CORE = _row_reader(EVENTS, with_source=False, columns=len(EVENT_CORE_COLUMNS))

@@ -38,8 +38,12 @@ class StoreReader(Protocol):
     ) -> list[records.Page[records.CustomerRecord]]: ...
 
     async def events_by_customers(
-        self, *, customer_ids: Sequence[str], first: int
-    ) -> Mapping[str, list[records.CustomerEventRecord]]: ...
+        self, *, customer_ids: Sequence[str], first: int, details: bool = True
+    ) -> Mapping[str, list[records.CustomerEventRecord]]:
+        """Each customer's newest `first` events. `details` False: a store may
+        leave each event's details out (actor, the reps and statuses it moved
+        between, note: None), for a reader that shows only what and when."""
+        ...
 
     async def customers_page(
         self, *, where: records.CustomerFilter, page: records.PageRequest

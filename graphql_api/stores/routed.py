@@ -69,11 +69,13 @@ class RoutedReader:
         )
 
     async def events_by_customers(
-        self, *, customer_ids: Sequence[str], first: int
+        self, *, customer_ids: Sequence[str], first: int, details: bool = True
     ) -> Mapping[str, list[records.CustomerEventRecord]]:
         return await self._router.read(
             "events_by_customers",
-            lambda store: store.events_by_customers(customer_ids=customer_ids, first=first),
+            lambda store: store.events_by_customers(
+                customer_ids=customer_ids, first=first, details=details
+            ),
         )
 
     async def customers_page(
