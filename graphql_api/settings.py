@@ -26,6 +26,13 @@ class Environment(enum.Enum):
     PRODUCTION = "production"
 
 
+class LogFormat(enum.Enum):
+    """How log lines are written: one JSON object each (production), or readable text."""
+
+    JSON = "json"
+    TEXT = "text"
+
+
 class StoreKind(enum.Enum):
     MYSQL = "mysql"
     DYNAMODB = "dynamodb"
@@ -148,6 +155,8 @@ class Settings:
     max_page_size: int
     graphiql: bool
     log_level: str
+    # Readable lines in development, JSON objects in production (GRAPHQL_API_LOG_FORMAT).
+    log_format: LogFormat = LogFormat.JSON
     dynamodb: DynamoDBSettings | None = None
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
     # Drain the outbox to DynamoDB from this process (when MySQL leads and DynamoDB follows).
@@ -487,6 +496,13 @@ def _check_production(settings: Settings) -> None:
         )
 
 
+def _log_format(read: _Reader, environment: Environment) -> LogFormat:
+    default = LogFormat.JSON if environment is Environment.PRODUCTION else LogFormat.TEXT
+    chosen = read.choice("GRAPHQL_API_LOG_FORMAT", LogFormat, default)
+    assert isinstance(chosen, LogFormat)
+    return chosen
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     read = _Reader(env)
     environment = read.choice("GRAPHQL_API_ENV", Environment, Environment.DEVELOPMENT)
@@ -504,6 +520,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_page_size=read.integer("GRAPHQL_API_MAX_PAGE_SIZE", 100, low=1, high=10_000),
         graphiql=read.flag("GRAPHQL_API_GRAPHIQL", environment is Environment.DEVELOPMENT),
         log_level=log_level,
+        log_format=_log_format(read, environment),
         dynamodb=dynamodb,
         resilience=_resilience_settings(read),
         outbox_relay=read.flag("GRAPHQL_API_OUTBOX_RELAY", True),

@@ -173,7 +173,7 @@ class RequestObservation:
             await self._app(scope, receive, send_with_id)
         except Exception as error:
             # Logged by type only: the message may hold SQL, hosts or data.
-            _errors_log.error("unhandled %s request_id=%s", type(error).__name__, record.request_id)
+            _errors_log.error("unhandled %s", type(error).__name__)
             body = error_for_request("Internal error.", {"code": "INTERNAL"})
             if record.status:
                 raise  # the response has begun; uvicorn closes the connection
