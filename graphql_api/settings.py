@@ -86,7 +86,8 @@ class ResilienceSettings:
 
 @dataclass(frozen=True, slots=True)
 class JwtSettings:
-    """Bearer tokens: HS256 with `secret`, or RS256/ES256 with the key in `public_key_file`."""
+    """Bearer tokens: HS256 with `secret`, RS256/ES256 with the key in `public_key_file`,
+    or the keys a JWKS URL publishes (exactly one of the three)."""
 
     secret: str | None = field(repr=False)
     public_key_file: Path | None
@@ -97,6 +98,11 @@ class JwtSettings:
     # The furthest `exp` a token may carry: a token that never expires (or
     # expires in 10**400 seconds) is refused, not trusted forever.
     max_lifetime_s: float = 86_400.0
+    jwks_url: str | None = None
+    # The key set is fetched again once it is this old (in the background).
+    jwks_lifetime_s: float = 300.0
+    # A token naming an unknown key fetches the set again at most this often.
+    jwks_min_refresh_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,16 +390,33 @@ _MIN_SECRET_LENGTH = 32
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
+def _jwks_url(read: _Reader) -> str | None:
+    url = read.text("GRAPHQL_API_JWT_JWKS_URL")
+    if url is None:
+        return None
+    scheme, _, rest = url.partition("://")
+    if scheme not in {"http", "https"} or not rest or any(c.isspace() for c in url):
+        raise ConfigError("GRAPHQL_API_JWT_JWKS_URL", f"expected an http(s) URL, got {url!r}")
+    return url
+
+
 def _jwt_settings(read: _Reader) -> JwtSettings | None:
     secret = read.text("GRAPHQL_API_JWT_SECRET")
     key_file = read.text("GRAPHQL_API_JWT_PUBLIC_KEY_FILE")
-    if secret is None and key_file is None:
-        return None
-    if secret is not None and key_file is not None:
-        raise ConfigError(
-            "GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
-            "set either it or GRAPHQL_API_JWT_SECRET, not both",
+    jwks_url = _jwks_url(read)
+    given = [
+        name
+        for name, value in (
+            ("GRAPHQL_API_JWT_SECRET", secret),
+            ("GRAPHQL_API_JWT_PUBLIC_KEY_FILE", key_file),
+            ("GRAPHQL_API_JWT_JWKS_URL", jwks_url),
         )
+        if value is not None
+    ]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise ConfigError(given[-1], f"set one way to check tokens, not also {given[0]}")
     if secret is not None and len(secret) < _MIN_SECRET_LENGTH:
         raise ConfigError(
             "GRAPHQL_API_JWT_SECRET", f"must be at least {_MIN_SECRET_LENGTH} characters long"
@@ -407,6 +430,11 @@ def _jwt_settings(read: _Reader) -> JwtSettings | None:
         leeway_s=read.seconds("GRAPHQL_API_JWT_LEEWAY", 30.0, low=0.0, high=300.0),
         max_lifetime_s=read.seconds(
             "GRAPHQL_API_JWT_MAX_LIFETIME", 86_400.0, low=60.0, high=31 * 86_400.0
+        ),
+        jwks_url=jwks_url,
+        jwks_lifetime_s=read.seconds("GRAPHQL_API_JWT_JWKS_CACHE", 300.0, low=1.0, high=86_400.0),
+        jwks_min_refresh_s=read.seconds(
+            "GRAPHQL_API_JWT_JWKS_MIN_REFRESH", 30.0, low=0.0, high=3600.0
         ),
     )
 
@@ -492,7 +520,8 @@ def _check_production(settings: Settings) -> None:
     if settings.is_production and settings.auth is None:
         raise ConfigError(
             "GRAPHQL_API_JWT_SECRET",
-            "production needs authentication: set it or GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
+            "production needs authentication: set it, GRAPHQL_API_JWT_PUBLIC_KEY_FILE"
+            " or GRAPHQL_API_JWT_JWKS_URL",
         )
 
 
