@@ -19,6 +19,8 @@ from starlette.routing import Route
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings, load_settings
 from graphql_api.web.body_limit import BodyLimit, HeaderLimit
+from graphql_api.web.cache_control import NoStore
+from graphql_api.web.compression import Compression
 from graphql_api.web.execution import Execution
 from graphql_api.web.graphiql import graphiql_routes, with_graphiql
 from graphql_api.web.graphql_view import GraphQLView
@@ -50,6 +52,10 @@ def _is_api_path(path: str) -> bool:
 def _middleware(settings: Settings, metrics: Metrics) -> list[Middleware]:
     # Outermost first: every request gets an id and a log line, refusals included.
     middleware = [Middleware(RequestObservation, observer=metrics, is_api_path=_is_api_path)]
+    min_bytes = settings.serving.compression_min_bytes
+    if min_bytes is not None:
+        middleware.append(Middleware(Compression, min_bytes=min_bytes))
+    middleware.append(Middleware(NoStore, is_api_path=_is_api_path))
     if settings.serving.cors_origins:
         middleware.append(
             Middleware(

@@ -141,6 +141,9 @@ class ServingSettings:
     # Set when several worker processes share their metrics through files there
     # (`serve` sets it for its workers); /metrics then reports them all.
     metrics_dir: Path | None = None
+    # Response bodies of this many bytes or more are compressed (zstd or gzip)
+    # when the client accepts it; None: never (a proxy in front compresses).
+    compression_min_bytes: int | None = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,6 +502,11 @@ def _serving_settings(read: _Reader) -> ServingSettings:
             "GRAPHQL_API_READY_TIMEOUT", default.ready_timeout_s, low=0.05, high=60.0
         ),
         metrics_dir=read.path(MULTIPROCESS_DIR_VARIABLE),
+        compression_min_bytes=(
+            read.integer("GRAPHQL_API_COMPRESSION_MIN_BYTES", 1024, low=0, high=64 * 1024 * 1024)
+            if read.flag("GRAPHQL_API_COMPRESSION", True)
+            else None
+        ),
     )
 
 

@@ -113,6 +113,11 @@ def test_password_never_appears_in_repr() -> None:
         ),
         pytest.param({"GRAPHQL_API_LOG_LEVEL": "LOUD"}, "GRAPHQL_API_LOG_LEVEL", id="log-level"),
         pytest.param({"GRAPHQL_API_LOG_FORMAT": "xml"}, "GRAPHQL_API_LOG_FORMAT", id="log-format"),
+        pytest.param(
+            {"GRAPHQL_API_COMPRESSION_MIN_BYTES": "-1"},
+            "GRAPHQL_API_COMPRESSION_MIN_BYTES",
+            id="compression-threshold",
+        ),
     ],
 )
 def test_malformed_value_names_the_variable(env: dict[str, str], variable: str) -> None:
