@@ -180,6 +180,9 @@ class Settings:
     # Queries it covers skip strawberry's execution (graphql_api/fastpath/); off,
     # strawberry answers everything, byte for byte the same.
     fast_path: bool = True
+    # OpenTelemetry spans exported over OTLP (OTEL_TRACES_EXPORTER=otlp); off, no
+    # tracing code runs at all (graphql_api/tracing/).
+    tracing: bool = False
 
     @property
     def keeps_fallback_fresh(self) -> bool:
@@ -540,6 +543,17 @@ def _log_format(read: _Reader, environment: Environment) -> LogFormat:
     return chosen
 
 
+def _tracing(read: _Reader) -> bool:
+    """OTEL_TRACES_EXPORTER=otlp turns tracing on. Unlike the SDK's own default
+    (otlp), unset means off here: off costs nothing. OTEL_SDK_DISABLED wins."""
+    if read.flag("OTEL_SDK_DISABLED", False):
+        return False
+    exporter = (read.text("OTEL_TRACES_EXPORTER", "none") or "none").lower()
+    if exporter not in {"otlp", "none"}:
+        raise ConfigError("OTEL_TRACES_EXPORTER", f"expected otlp or none, got {exporter!r}")
+    return exporter == "otlp"
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     read = _Reader(env)
     environment = read.choice("GRAPHQL_API_ENV", Environment, Environment.DEVELOPMENT)
@@ -569,6 +583,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         serving=_serving_settings(read),
         directories=directories(env),
         fast_path=read.flag("GRAPHQL_API_FAST_PATH", True),
+        tracing=_tracing(read),
     )
     _check_production(settings)
     return settings
