@@ -20,7 +20,6 @@ from graphql_api.resources import open_resources
 from graphql_api.settings import Settings, load_settings
 from graphql_api.stores.observer import StoreObserver
 from graphql_api.web.body_limit import BodyLimit, HeaderLimit
-from graphql_api.web.cache_control import NoStore
 from graphql_api.web.compression import Compression
 from graphql_api.web.execution import Execution
 from graphql_api.web.graphiql import graphiql_routes, with_graphiql
@@ -57,15 +56,19 @@ def _is_api_path(path: str) -> bool:
 
 def _middleware(settings: Settings, metrics: Metrics, tracing: Tracing | None) -> list[Middleware]:
     # Outermost first: every request gets an id and a log line, refusals included.
-    middleware = [Middleware(RequestObservation, observer=metrics, is_api_path=_is_api_path)]
+    min_bytes = settings.serving.compression_min_bytes
+    middleware = [
+        Middleware(
+            RequestObservation,
+            observer=metrics,
+            is_api_path=_is_api_path,
+            compression=None if min_bytes is None else Compression(min_bytes=min_bytes),
+        )
+    ]
     if tracing is not None:
         from graphql_api.tracing.requests import RequestSpans
 
         middleware.append(Middleware(RequestSpans, tracing=tracing, is_api_path=_is_api_path))
-    min_bytes = settings.serving.compression_min_bytes
-    if min_bytes is not None:
-        middleware.append(Middleware(Compression, min_bytes=min_bytes))
-    middleware.append(Middleware(NoStore, is_api_path=_is_api_path))
     if settings.serving.cors_origins:
         middleware.append(
             Middleware(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from backports import zstd
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Send
 
 _COMPRESSIBLE = ("application/json", "application/problem+json", "application/graphql", "text/")
 _ZSTD_LEVEL = 3
@@ -64,21 +64,24 @@ def _compressible(headers: MutableHeaders) -> bool:
 
 
 class Compression:
-    """ASGI middleware: compresses one-part response bodies of `min_bytes` or more."""
+    """Wraps a response's `send` to compress one-part bodies of `min_bytes` or more.
 
-    def __init__(self, app: ASGIApp, *, min_bytes: int) -> None:
-        self._app = app
+    Not a middleware of its own: a layer of the ASGI stack costs every request
+    about 14,000 machine instructions even when it passes the request straight
+    on (make bench-instructions), so RequestObservation, which already looks at
+    every request's headers and wraps its `send`, asks `send_for`.
+    """
+
+    def __init__(self, *, min_bytes: int) -> None:
         self._min_bytes = min_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        encoding = chosen_encoding(Headers(scope=scope).get("accept-encoding", ""))
+    def send_for(self, headers: Headers, send: Send) -> Send:
+        """`send` itself when the client accepts no encoding we offer."""
+        accepted = headers.get("accept-encoding")
+        encoding = chosen_encoding(accepted) if accepted else None
         if encoding is None:
-            await self._app(scope, receive, send)
-            return
-        await self._app(scope, receive, _CompressingSend(send, encoding, self._min_bytes))
+            return send
+        return _CompressingSend(send, encoding, self._min_bytes)
 
 
 class _CompressingSend:
