@@ -94,6 +94,16 @@ openapi: $(BIN)/.service-installed
 seed-sql: $(BIN)/.service-installed
 	$(BIN)/graphql-api db seed-sql > sql/020_demo_seed.sql
 
+# `sam build -t deploy/aws-lambda/template.yaml` calls these (BuildMethod: makefile) with
+# ARTIFACTS_DIR: the locked dependencies as Lambda's platform needs them (manylinux
+# wheels for CPython 3.11), then the package itself. README "AWS Lambda".
+LAMBDA_PIP := $(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)"
+.PHONY: build-ApiFunction build-DrainFunction
+build-ApiFunction build-DrainFunction:
+	$(LAMBDA_PIP) --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 \
+	  --only-binary=:all: --no-deps -r requirements.lock
+	$(LAMBDA_PIP) --no-deps .
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache graphiql/dist graphiql/node_modules
 
