@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: dev run test lint typecheck unit mariadb graphiql chromium schema openapi seed-sql clean \
-	schema-check schema-release
+	schema-check schema-release client-types
 
 # The service's pinned dependencies, then the package itself (editable, so sql/ is found).
 $(BIN)/.service-installed: requirements.lock pyproject.toml
@@ -30,6 +30,18 @@ $(GRAPHIQL_BUILT): graphiql/package.json graphiql/package-lock.json graphiql/bui
 	touch $@
 
 graphiql: $(GRAPHIQL_BUILT)
+
+# The client operations as TypeScript types (client-types/, graphql-codegen's client
+# preset, pinned by client-types/package-lock.json). `make client-types` regenerates
+# client-types/generated/ after the schema or tests/operations/ change; the tests check
+# the committed files are up to date and compile.
+CLIENT_TYPES_INSTALLED := client-types/node_modules/.package-lock.json
+$(CLIENT_TYPES_INSTALLED): client-types/package.json client-types/package-lock.json
+	cd client-types && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+client-types: $(CLIENT_TYPES_INSTALLED)
+	cd client-types && npm run --silent generate
 
 # A Debian package's command, installed when it is missing (as root; otherwise the hint):
 # $(1) the command and package, $(2) what needs it.
@@ -70,7 +82,7 @@ typecheck: $(BIN)/.dev-installed
 # modules (their module fixtures are built once) in collection order, which starts the
 # long_running modules first (tests/conftest.py).
 TEST_WORKERS ?= 2
-unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) chromium
+unit: $(BIN)/.dev-installed mariadb $(GRAPHIQL_BUILT) $(CLIENT_TYPES_INSTALLED) chromium
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck unit
@@ -105,7 +117,8 @@ build-ApiFunction build-DrainFunction:
 	$(LAMBDA_PIP) --no-deps .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache graphiql/dist graphiql/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache graphiql/dist graphiql/node_modules \
+	  client-types/node_modules
 
 # Benchmarks (bench/, README "Benchmarks"): the API against a REST and a naive GraphQL peer.
 # SCALE=large loads 1,000 reps / 100,000 customers; PROFILE=0 skips the py-spy profile.
