@@ -251,6 +251,15 @@ class _Reader:
             raise ConfigError(name, f"must be between {low} and {high} seconds, got {number}")
         return number
 
+    def http_url(self, name: str) -> str | None:
+        url = self.text(name)
+        if url is None:
+            return None
+        scheme, _, rest = url.partition("://")
+        if scheme not in {"http", "https"} or not rest or any(c.isspace() for c in url):
+            raise ConfigError(name, f"expected an http(s) URL, got {url!r}")
+        return url
+
     def path(self, name: str) -> Path | None:
         value = self.text(name)
         return None if value is None else Path(value)
@@ -284,16 +293,6 @@ def _mysql_settings(read: _Reader) -> MySQLSettings:
     )
 
 
-def _endpoint_url(read: _Reader) -> str | None:
-    url = read.text("DYNAMODB_ENDPOINT_URL")
-    if url is None:
-        return None
-    scheme, _, rest = url.partition("://")
-    if scheme not in {"http", "https"} or not rest or any(c.isspace() for c in url):
-        raise ConfigError("DYNAMODB_ENDPOINT_URL", f"expected an http(s) URL, got {url!r}")
-    return url
-
-
 def dynamodb_settings(env: Mapping[str, str]) -> DynamoDBSettings:
     """DynamoDB settings alone, for the `dynamodb` commands and the store."""
     read = _Reader(env)
@@ -301,7 +300,7 @@ def dynamodb_settings(env: Mapping[str, str]) -> DynamoDBSettings:
     return DynamoDBSettings(
         table=read.required("DYNAMODB_TABLE", why),
         region=read.text("AWS_REGION") or read.required("AWS_DEFAULT_REGION", why),
-        endpoint_url=_endpoint_url(read),
+        endpoint_url=read.http_url("DYNAMODB_ENDPOINT_URL"),
         timeout_s=read.seconds("GRAPHQL_API_DYNAMODB_TIMEOUT", 3.0, low=0.1, high=120.0),
         access_key_id=read.text("AWS_ACCESS_KEY_ID"),
         secret_access_key=read.text("AWS_SECRET_ACCESS_KEY"),
@@ -396,20 +395,10 @@ _MIN_SECRET_LENGTH = 32
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
-def _jwks_url(read: _Reader) -> str | None:
-    url = read.text("GRAPHQL_API_JWT_JWKS_URL")
-    if url is None:
-        return None
-    scheme, _, rest = url.partition("://")
-    if scheme not in {"http", "https"} or not rest or any(c.isspace() for c in url):
-        raise ConfigError("GRAPHQL_API_JWT_JWKS_URL", f"expected an http(s) URL, got {url!r}")
-    return url
-
-
 def _jwt_settings(read: _Reader) -> JwtSettings | None:
     secret = read.text("GRAPHQL_API_JWT_SECRET")
     key_file = read.text("GRAPHQL_API_JWT_PUBLIC_KEY_FILE")
-    jwks_url = _jwks_url(read)
+    jwks_url = read.http_url("GRAPHQL_API_JWT_JWKS_URL")
     given = [
         name
         for name, value in (

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from devstack.ports import free_port
+from tests.utils.local_http import LocalHttpServer, QuietHandler
 
 
 class SigningKey:
@@ -32,31 +29,21 @@ class SigningKey:
         )
 
 
-class JwksServer:
+class JwksServer(LocalHttpServer):
     """Serves `{"keys": [...]}` of the keys published last, and counts the fetches."""
 
     def __init__(self) -> None:
-        self.port = free_port()
         self.fetches = 0
         self.status = 200
         self._document = b'{"keys": []}'
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 owner.fetches += 1
-                body = owner._document
-                self.send_response(owner.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(owner.status, "application/json", owner._document)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
@@ -65,16 +52,3 @@ class JwksServer:
     def publish(self, *keys: SigningKey | dict[str, Any]) -> None:
         jwks = [key.jwk() if isinstance(key, SigningKey) else key for key in keys]
         self._document = json.dumps({"keys": jwks}).encode()
-
-    def __enter__(self) -> JwksServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
