@@ -4,7 +4,8 @@
 # virtualenv; the last copies only that virtualenv, the GraphiQL bundle and the
 # SQL files into a clean slim image and runs as an unprivileged user.
 
-FROM node:20-slim AS graphiql
+# Node 24: an LTS line, supported until April 2028 (Node 20's support ended in April 2026).
+FROM node:24-slim AS graphiql
 WORKDIR /graphiql
 # The manifests alone first, so the npm layer is reused until they change.
 COPY graphiql/package.json graphiql/package-lock.json ./
@@ -21,7 +22,8 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 # The lock file alone first, so the dependency layer is reused until it changes.
 COPY requirements.lock ./
-RUN /opt/venv/bin/pip install --require-virtualenv -r requirements.lock
+# Every pin carries its hashes: pip installs those files or nothing.
+RUN /opt/venv/bin/pip install --require-virtualenv --require-hashes -r requirements.lock
 COPY pyproject.toml ./
 COPY graphql_api ./graphql_api
 RUN /opt/venv/bin/pip install --require-virtualenv --no-deps .

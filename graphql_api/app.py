@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,7 +18,9 @@ from starlette.routing import Route
 
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings, load_settings
+from graphql_api.stores.observer import StoreObserver
 from graphql_api.web.body_limit import BodyLimit, HeaderLimit
+from graphql_api.web.compression import Compression
 from graphql_api.web.execution import Execution
 from graphql_api.web.graphiql import graphiql_routes, with_graphiql
 from graphql_api.web.graphql_view import GraphQLView
@@ -26,6 +28,11 @@ from graphql_api.web.health import healthz, readyz
 from graphql_api.web.metrics import Metrics, metrics_endpoint
 from graphql_api.web.request_log import RequestObservation
 from graphql_api.web.rest.routes import is_rest_path, no_such_route, rest_routes
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    from graphql_api.tracing.setup import Tracing
 
 log = logging.getLogger("graphql_api.app")
 
@@ -47,9 +54,21 @@ def _is_api_path(path: str) -> bool:
     return path == "/graphql" or is_rest_path(path)
 
 
-def _middleware(settings: Settings, metrics: Metrics) -> list[Middleware]:
+def _middleware(settings: Settings, metrics: Metrics, tracing: Tracing | None) -> list[Middleware]:
     # Outermost first: every request gets an id and a log line, refusals included.
-    middleware = [Middleware(RequestObservation, observer=metrics, is_api_path=_is_api_path)]
+    min_bytes = settings.serving.compression_min_bytes
+    middleware = [
+        Middleware(
+            RequestObservation,
+            observer=metrics,
+            is_api_path=_is_api_path,
+            compression=None if min_bytes is None else Compression(min_bytes=min_bytes),
+        )
+    ]
+    if tracing is not None:
+        from graphql_api.tracing.requests import RequestSpans
+
+        middleware.append(Middleware(RequestSpans, tracing=tracing, is_api_path=_is_api_path))
     if settings.serving.cors_origins:
         middleware.append(
             Middleware(
@@ -84,12 +103,26 @@ def _route_without_head(path: str, endpoint: Any, *, methods: list[str]) -> Rout
     return route
 
 
-def create_app(settings: Settings) -> Starlette:
+def _tracing(settings: Settings, span_exporter: SpanExporter | None) -> Tracing | None:
+    """Tracing when configured (or given an exporter); off, nothing of it is imported."""
+    if not settings.tracing and span_exporter is None:
+        return None
+    from graphql_api.tracing.setup import Tracing
+
+    return Tracing(exporter=span_exporter)
+
+
+def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None) -> Starlette:
+    """The app; `span_exporter` (tests) turns tracing on with that exporter."""
     metrics = Metrics(multiprocess_dir=settings.serving.metrics_dir)
+    tracing = _tracing(settings, span_exporter)
+    observer: StoreObserver = metrics if tracing is None else tracing.observer(metrics)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.resources = await open_resources(settings, observer=metrics)
+        if tracing is not None:
+            tracing.start()
+        app.state.resources = await open_resources(settings, observer=observer)
         metrics.watch_pools(app.state.resources.pool_usage)
         # What is alive now (modules, the schema, the pools) lives as long as the
         # process: move it out of the collector's reach. A request allocates
@@ -102,12 +135,16 @@ def create_app(settings: Settings) -> Starlette:
             # Uvicorn has let the in-flight requests finish before this runs.
             await app.state.resources.aclose()
             log.info("resources closed")
+            if tracing is not None:
+                tracing.shutdown()  # the spans still queued are sent
 
     graphiql = settings.directories.graphiql
     # One execution core for GraphQL and REST: one admission count, one schema.
     execution = Execution(
         settings, report_fast_path=metrics.fast_path_outcome, admission_observer=metrics
     )
+    if tracing is not None:
+        tracing.instrument(execution)
     app = Starlette(
         routes=[
             _route_without_head(
@@ -127,7 +164,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/", _home),
             *rest_routes(execution),
         ],
-        middleware=_middleware(settings, metrics),
+        middleware=_middleware(settings, metrics, tracing),
         exception_handlers={404: no_such_route, 405: no_such_route},
         lifespan=lifespan,
     )

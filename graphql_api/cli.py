@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> None:
             port=args.port,
             workers=workers,
             log_level=settings.log_level.lower(),
-            log_config=logging_config(settings.log_level),
+            log_config=logging_config(settings.log_level, settings.log_format),
             access_log=False,
             proxy_headers=True,
             # In-flight requests get this long after SIGTERM before they are cut.

@@ -26,6 +26,13 @@ class Environment(enum.Enum):
     PRODUCTION = "production"
 
 
+class LogFormat(enum.Enum):
+    """How log lines are written: one JSON object each (production), or readable text."""
+
+    JSON = "json"
+    TEXT = "text"
+
+
 class StoreKind(enum.Enum):
     MYSQL = "mysql"
     DYNAMODB = "dynamodb"
@@ -79,7 +86,8 @@ class ResilienceSettings:
 
 @dataclass(frozen=True, slots=True)
 class JwtSettings:
-    """Bearer tokens: HS256 with `secret`, or RS256/ES256 with the key in `public_key_file`."""
+    """Bearer tokens: HS256 with `secret`, RS256/ES256 with the key in `public_key_file`,
+    or the keys a JWKS URL publishes (exactly one of the three)."""
 
     secret: str | None = field(repr=False)
     public_key_file: Path | None
@@ -90,6 +98,11 @@ class JwtSettings:
     # The furthest `exp` a token may carry: a token that never expires (or
     # expires in 10**400 seconds) is refused, not trusted forever.
     max_lifetime_s: float = 86_400.0
+    jwks_url: str | None = None
+    # The key set is fetched again once it is this old (in the background).
+    jwks_lifetime_s: float = 300.0
+    # A token naming an unknown key fetches the set again at most this often.
+    jwks_min_refresh_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +141,9 @@ class ServingSettings:
     # Set when several worker processes share their metrics through files there
     # (`serve` sets it for its workers); /metrics then reports them all.
     metrics_dir: Path | None = None
+    # Response bodies of this many bytes or more are compressed (zstd or gzip)
+    # when the client accepts it; None: never (a proxy in front compresses).
+    compression_min_bytes: int | None = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +174,8 @@ class Settings:
     max_page_size: int
     graphiql: bool
     log_level: str
+    # Readable lines in development, JSON objects in production (GRAPHQL_API_LOG_FORMAT).
+    log_format: LogFormat = LogFormat.JSON
     dynamodb: DynamoDBSettings | None = None
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
     # Drain the outbox to DynamoDB from this process (when MySQL leads and DynamoDB follows).
@@ -173,6 +191,9 @@ class Settings:
     # strawberry answers everything, byte for byte the same.
     fast_path: bool = True
     documents: DocumentSettings = DocumentSettings()
+    # OpenTelemetry spans exported over OTLP (OTEL_TRACES_EXPORTER=otlp); off, no
+    # tracing code runs at all (graphql_api/tracing/).
+    tracing: bool = False
 
     @property
     def keeps_fallback_fresh(self) -> bool:
@@ -241,6 +262,15 @@ class _Reader:
             raise ConfigError(name, f"must be between {low} and {high} seconds, got {number}")
         return number
 
+    def http_url(self, name: str) -> str | None:
+        url = self.text(name)
+        if url is None:
+            return None
+        scheme, _, rest = url.partition("://")
+        if scheme not in {"http", "https"} or not rest or any(c.isspace() for c in url):
+            raise ConfigError(name, f"expected an http(s) URL, got {url!r}")
+        return url
+
     def path(self, name: str) -> Path | None:
         value = self.text(name)
         return None if value is None else Path(value)
@@ -274,16 +304,6 @@ def _mysql_settings(read: _Reader) -> MySQLSettings:
     )
 
 
-def _endpoint_url(read: _Reader) -> str | None:
-    url = read.text("DYNAMODB_ENDPOINT_URL")
-    if url is None:
-        return None
-    scheme, _, rest = url.partition("://")
-    if scheme not in {"http", "https"} or not rest or any(c.isspace() for c in url):
-        raise ConfigError("DYNAMODB_ENDPOINT_URL", f"expected an http(s) URL, got {url!r}")
-    return url
-
-
 def dynamodb_settings(env: Mapping[str, str]) -> DynamoDBSettings:
     """DynamoDB settings alone, for the `dynamodb` commands and the store."""
     read = _Reader(env)
@@ -291,7 +311,7 @@ def dynamodb_settings(env: Mapping[str, str]) -> DynamoDBSettings:
     return DynamoDBSettings(
         table=read.required("DYNAMODB_TABLE", why),
         region=read.text("AWS_REGION") or read.required("AWS_DEFAULT_REGION", why),
-        endpoint_url=_endpoint_url(read),
+        endpoint_url=read.http_url("DYNAMODB_ENDPOINT_URL"),
         timeout_s=read.seconds("GRAPHQL_API_DYNAMODB_TIMEOUT", 3.0, low=0.1, high=120.0),
         access_key_id=read.text("AWS_ACCESS_KEY_ID"),
         secret_access_key=read.text("AWS_SECRET_ACCESS_KEY"),
@@ -389,13 +409,20 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 def _jwt_settings(read: _Reader) -> JwtSettings | None:
     secret = read.text("GRAPHQL_API_JWT_SECRET")
     key_file = read.text("GRAPHQL_API_JWT_PUBLIC_KEY_FILE")
-    if secret is None and key_file is None:
-        return None
-    if secret is not None and key_file is not None:
-        raise ConfigError(
-            "GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
-            "set either it or GRAPHQL_API_JWT_SECRET, not both",
+    jwks_url = read.http_url("GRAPHQL_API_JWT_JWKS_URL")
+    given = [
+        name
+        for name, value in (
+            ("GRAPHQL_API_JWT_SECRET", secret),
+            ("GRAPHQL_API_JWT_PUBLIC_KEY_FILE", key_file),
+            ("GRAPHQL_API_JWT_JWKS_URL", jwks_url),
         )
+        if value is not None
+    ]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise ConfigError(given[-1], f"set one way to check tokens, not also {given[0]}")
     if secret is not None and len(secret) < _MIN_SECRET_LENGTH:
         raise ConfigError(
             "GRAPHQL_API_JWT_SECRET", f"must be at least {_MIN_SECRET_LENGTH} characters long"
@@ -409,6 +436,11 @@ def _jwt_settings(read: _Reader) -> JwtSettings | None:
         leeway_s=read.seconds("GRAPHQL_API_JWT_LEEWAY", 30.0, low=0.0, high=300.0),
         max_lifetime_s=read.seconds(
             "GRAPHQL_API_JWT_MAX_LIFETIME", 86_400.0, low=60.0, high=31 * 86_400.0
+        ),
+        jwks_url=jwks_url,
+        jwks_lifetime_s=read.seconds("GRAPHQL_API_JWT_JWKS_CACHE", 300.0, low=1.0, high=86_400.0),
+        jwks_min_refresh_s=read.seconds(
+            "GRAPHQL_API_JWT_JWKS_MIN_REFRESH", 30.0, low=0.0, high=3600.0
         ),
     )
 
@@ -473,6 +505,11 @@ def _serving_settings(read: _Reader) -> ServingSettings:
             "GRAPHQL_API_READY_TIMEOUT", default.ready_timeout_s, low=0.05, high=60.0
         ),
         metrics_dir=read.path(MULTIPROCESS_DIR_VARIABLE),
+        compression_min_bytes=(
+            read.integer("GRAPHQL_API_COMPRESSION_MIN_BYTES", 1024, low=0, high=64 * 1024 * 1024)
+            if read.flag("GRAPHQL_API_COMPRESSION", True)
+            else None
+        ),
     )
 
 
@@ -505,8 +542,27 @@ def _check_production(settings: Settings) -> None:
     if settings.is_production and settings.auth is None:
         raise ConfigError(
             "GRAPHQL_API_JWT_SECRET",
-            "production needs authentication: set it or GRAPHQL_API_JWT_PUBLIC_KEY_FILE",
+            "production needs authentication: set it, GRAPHQL_API_JWT_PUBLIC_KEY_FILE"
+            " or GRAPHQL_API_JWT_JWKS_URL",
         )
+
+
+def _log_format(read: _Reader, environment: Environment) -> LogFormat:
+    default = LogFormat.JSON if environment is Environment.PRODUCTION else LogFormat.TEXT
+    chosen = read.choice("GRAPHQL_API_LOG_FORMAT", LogFormat, default)
+    assert isinstance(chosen, LogFormat)
+    return chosen
+
+
+def _tracing(read: _Reader) -> bool:
+    """OTEL_TRACES_EXPORTER=otlp turns tracing on. Unlike the SDK's own default
+    (otlp), unset means off here: off costs nothing. OTEL_SDK_DISABLED wins."""
+    if read.flag("OTEL_SDK_DISABLED", False):
+        return False
+    exporter = (read.text("OTEL_TRACES_EXPORTER", "none") or "none").lower()
+    if exporter not in {"otlp", "none"}:
+        raise ConfigError("OTEL_TRACES_EXPORTER", f"expected otlp or none, got {exporter!r}")
+    return exporter == "otlp"
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -526,6 +582,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_page_size=read.integer("GRAPHQL_API_MAX_PAGE_SIZE", 100, low=1, high=10_000),
         graphiql=read.flag("GRAPHQL_API_GRAPHIQL", environment is Environment.DEVELOPMENT),
         log_level=log_level,
+        log_format=_log_format(read, environment),
         dynamodb=dynamodb,
         resilience=_resilience_settings(read),
         outbox_relay=read.flag("GRAPHQL_API_OUTBOX_RELAY", True),
@@ -538,6 +595,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         directories=directories(env),
         fast_path=read.flag("GRAPHQL_API_FAST_PATH", True),
         documents=_document_settings(read),
+        tracing=_tracing(read),
     )
     _check_production(settings)
     return settings

@@ -96,11 +96,12 @@ def _copied_to(stage: Stage, source: str) -> str:
     return str(Path(workdir) / destination)
 
 
-def test_python_stages_on_3_11_slim_and_graphiql_built_on_node(stages: list[Stage]) -> None:
+def test_python_stages_on_3_11_slim_and_graphiql_built_on_a_node_lts(stages: list[Stage]) -> None:
     assert len(stages) >= 3
     build, runtime, graphiql = _stage(stages, "build"), stages[-1], _stage(stages, "graphiql")
     assert {build.base, runtime.base} == {"python:3.11-slim"}
-    assert graphiql.base.startswith("node:20")
+    # An LTS line still supported: 24 until April 2028.
+    assert graphiql.base == "node:24-slim"
     copied_from_build = [c for c in runtime.all("COPY") if c.startswith(f"--from={build.name} ")]
     assert copied_from_build, "the runtime stage copies the built environment"
 
@@ -109,7 +110,7 @@ def test_the_locked_dependencies_are_installed(stages: list[Stage]) -> None:
     build = _stage(stages, "build")
     assert any("requirements.lock" in copy for copy in build.all("COPY"))
     installs = [run for run in build.all("RUN") if "pip install" in run]
-    assert any("-r requirements.lock" in run for run in installs)
+    assert any("--require-hashes -r requirements.lock" in run for run in installs)
     # The package itself without resolving anything the lock file did not pin.
     assert any("--no-deps" in run for run in installs)
 

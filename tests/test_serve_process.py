@@ -1,4 +1,5 @@
-"""`graphql-api serve` as a real process: JSON logs, workers, graceful shutdown on SIGTERM."""
+"""`graphql-api serve` as a real process: its log lines (JSON or text, each with its request's
+id), workers, graceful shutdown on SIGTERM."""
 
 from __future__ import annotations
 
@@ -133,6 +134,7 @@ def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_relay_and_clos
             GRAPHQL_API_MYSQL_QUERY_TIMEOUT="60",
             GRAPHQL_API_REQUEST_TIMEOUT="60",
         ),
+        "GRAPHQL_API_LOG_FORMAT": "json",
     }
     answers: list[httpx.Response] = []
     with serving(env) as server:
@@ -182,7 +184,7 @@ def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_relay_and_clos
 
 
 def test_every_output_line_is_json_with_the_access_line(seeded_mariadb: MariaDBServer) -> None:
-    with serving(mysql_env(seeded_mariadb)) as server:
+    with serving(mysql_env(seeded_mariadb, GRAPHQL_API_LOG_FORMAT="json")) as server:
         httpx.post(
             f"{server.base_url}/graphql",
             json={"query": 'query One { customer(id: "C-00001") { id } }'},
@@ -200,6 +202,41 @@ def test_every_output_line_is_json_with_the_access_line(seeded_mariadb: MariaDBS
     assert len(output) > 5
     for text in output:
         json.loads(text)
+
+
+def test_development_lines_are_text_and_a_fallback_warning_names_its_request(
+    moto: MotoServer,
+) -> None:
+    # MySQL at a port nothing listens on: the read falls back to DynamoDB, and the
+    # breaker (one failure opens it) opens, both inside the request.
+    env = dynamodb_env(
+        moto,
+        RDS_ENDPOINT="127.0.0.1",
+        RDS_PORT=str(free_port()),
+        RDS_USERNAME="nobody",
+        GRAPHQL_API_BREAKER_FAILURES="1",
+        GRAPHQL_API_OUTBOX_RELAY="false",
+    )
+    with serving(env) as server:
+        answer = httpx.post(
+            f"{server.base_url}/graphql",
+            json={"query": 'query Fallen { customer(id: "C-00001") { source } }'},
+            headers={"X-Request-ID": "text-fb-1"},
+        )
+        assert answer.json()["data"] == {"customer": {"source": "DYNAMODB"}}
+        server.wait_for_line(lambda text: "graphql_api.access [text-fb-1]" in text)
+        server.process.send_signal(signal.SIGTERM)
+        output = server.rest_of_output()
+    mine = [line for line in output if "[text-fb-1]" in line]
+    fallback = next(line for line in mine if "served by fallback store dynamodb" in line)
+    assert " WARNING graphql_api.stores.chain [text-fb-1] read customer" in fallback
+    assert any("circuit breaker for mysql opened (connection)" in line for line in mine)
+    access = next(line for line in mine if "graphql_api.access" in line)
+    assert 'operations=["Fallen"]' in access
+    assert "degraded=true" in access
+    # Start-up lines belong to no request; none of them is JSON in development.
+    assert any(line.split()[1:3] == ["INFO", "graphql_api.resources"] for line in output)
+    assert not any(line.startswith("{") for line in output)
 
 
 def test_workers_share_one_view_of_the_metrics() -> None:

@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 
 from graphql_api.errors import ConfigError
-from graphql_api.settings import Environment, StoreKind, load_settings
+from graphql_api.settings import Environment, LogFormat, StoreKind, load_settings
 
 RDS = {"RDS_ENDPOINT": "db.internal", "RDS_USERNAME": "app", "RDS_PASSWORD": "s3cret"}
+PRODUCTION = {
+    "GRAPHQL_API_ENV": "production",
+    "GRAPHQL_API_STORES": "memory",
+    "GRAPHQL_API_JWT_SECRET": "x" * 32,
+}
 
 
 def test_nothing_configured_serves_the_in_memory_store() -> None:
@@ -63,6 +68,21 @@ def test_directories_default_to_the_checkout_and_follow_their_variables() -> Non
     assert configured.serving.metrics_dir == Path("/tmp/metrics")
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({}, LogFormat.TEXT, id="development-text"),
+        pytest.param({"GRAPHQL_API_LOG_FORMAT": "JSON"}, LogFormat.JSON, id="development-json"),
+        pytest.param(PRODUCTION, LogFormat.JSON, id="production-json"),
+        pytest.param({**PRODUCTION, "GRAPHQL_API_LOG_FORMAT": "text"}, LogFormat.TEXT, id="text"),
+    ],
+)
+def test_log_format_follows_the_environment_unless_chosen(
+    env: dict[str, str], expected: LogFormat
+) -> None:
+    assert load_settings(env).log_format is expected
+
+
 def test_password_never_appears_in_repr() -> None:
     assert "s3cret" not in repr(load_settings(RDS))
 
@@ -92,6 +112,12 @@ def test_password_never_appears_in_repr() -> None:
             {"GRAPHQL_API_MAX_PAGE_SIZE": "-5"}, "GRAPHQL_API_MAX_PAGE_SIZE", id="page-size"
         ),
         pytest.param({"GRAPHQL_API_LOG_LEVEL": "LOUD"}, "GRAPHQL_API_LOG_LEVEL", id="log-level"),
+        pytest.param({"GRAPHQL_API_LOG_FORMAT": "xml"}, "GRAPHQL_API_LOG_FORMAT", id="log-format"),
+        pytest.param(
+            {"GRAPHQL_API_COMPRESSION_MIN_BYTES": "-1"},
+            "GRAPHQL_API_COMPRESSION_MIN_BYTES",
+            id="compression-threshold",
+        ),
     ],
 )
 def test_malformed_value_names_the_variable(env: dict[str, str], variable: str) -> None:

@@ -116,7 +116,7 @@ class Execution:
             observer=admission_observer,
         )
 
-    def principal_of(self, request: Request) -> Principal:
+    async def principal_of(self, request: Request) -> Principal:
         """The caller; raises Unauthenticated (answered with 401) when the token is not good."""
         if self._authenticator is None:
             return AUTH_OFF
@@ -124,7 +124,7 @@ class Execution:
         if len(given) > 1:
             # A proxy that reads another of them than we do would disagree on who asks.
             raise HTTPException(400, "Send one Authorization header, not several.")
-        outcome = self._authenticator.authenticate(given[0] if given else None)
+        outcome = await self._authenticator.principal(given[0] if given else None)
         if isinstance(outcome, AuthenticationFailed):
             raise Unauthenticated(outcome)
         return outcome

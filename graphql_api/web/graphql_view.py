@@ -86,13 +86,13 @@ class GraphQLView(GraphQL[Context, None]):
         self._documents = execution.documents
 
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
-        principal = self.principal_of(request)
+        principal = await self.principal_of(request)
         self._execution.admit(request, principal)
         return self._execution.context_for(request, principal)
 
-    def principal_of(self, request: Request) -> Principal:
+    async def principal_of(self, request: Request) -> Principal:
         """The caller; raises Unauthenticated (answered with 401) when the token is not good."""
-        return self._execution.principal_of(request)
+        return await self._execution.principal_of(request)
 
     async def run(  # type: ignore[override]
         self, request: Request, context: Any = UNSET, root_value: Any = UNSET

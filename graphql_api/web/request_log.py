@@ -27,6 +27,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.stores.usage import StoreUsage
+from graphql_api.web.cache_control import not_stored
+from graphql_api.web.compression import Compression
 from graphql_api.web.error_body import error_body, send_json
 
 log = logging.getLogger("graphql_api.access")
@@ -123,7 +125,9 @@ class RequestObserver(Protocol):
 
 
 class RequestObservation:
-    """ASGI middleware: request id in and out, one log line, metrics, no bare 500s."""
+    """ASGI middleware: request id in and out, one log line, metrics, no bare 500s;
+    and, where it already touches every response, `no-store` on API answers and
+    compression (each defined in its own module)."""
 
     def __init__(
         self,
@@ -131,29 +135,36 @@ class RequestObservation:
         *,
         observer: RequestObserver,
         is_api_path: Callable[[str], bool] = "/graphql".__eq__,
+        compression: Compression | None = None,
     ) -> None:
         self._app = app
         self._observer = observer
-        # GraphQL's and the REST routes' paths: the requests the metrics count.
+        # GraphQL's and the REST routes' paths: the requests the metrics count,
+        # whose answers are never stored (web/cache_control.py).
         self._is_api_path = is_api_path
+        # Response bodies compressed for clients that accept it (web/compression.py).
+        self._compression = compression
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        headers = Headers(scope=scope)
         record = RequestRecord(
-            request_id=request_id_from(Headers(scope=scope).get("x-request-id")),
+            request_id=request_id_from(headers.get("x-request-id")),
             method=scope["method"],
             path=scope["path"],
         )
         scope.setdefault("state", {})["request_id"] = record.request_id
         is_api = self._is_api_path(scope["path"])
+        if self._compression is not None:
+            send = self._compression.send_for(headers, send)
         started = time.perf_counter()
         token = _current.set(record)
         if is_api:
             self._observer.request_started()
         try:
-            await self._serve(scope, receive, send, record)
+            await self._serve(scope, receive, send, record, is_api=is_api)
         finally:
             _current.reset(token)
             seconds = time.perf_counter() - started
@@ -163,19 +174,22 @@ class RequestObservation:
             log.log(level, "request", extra={"fields": record.log_fields(seconds=seconds)})
 
     async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, record: RequestRecord
+        self, scope: Scope, receive: Receive, send: Send, record: RequestRecord, *, is_api: bool
     ) -> None:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = record.request_id
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = record.request_id
+                if is_api:
+                    not_stored(headers)
             await send(message)
 
         try:
             await self._app(scope, receive, send_with_id)
         except Exception as error:
             # Logged by type only: the message may hold SQL, hosts or data.
-            _errors_log.error("unhandled %s request_id=%s", type(error).__name__, record.request_id)
+            _errors_log.error("unhandled %s", type(error).__name__)
             body = error_for_request("Internal error.", {"code": "INTERNAL"})
             if record.status:
                 raise  # the response has begun; uvicorn closes the connection

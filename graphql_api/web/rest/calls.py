@@ -116,7 +116,7 @@ def rest_endpoint(
 async def _guarded(execution: Execution, handler: Handler, request: Request) -> Response:
     """The handler's answer, each refusal on the way raised as a Problem."""
     try:
-        principal = execution.principal_of(request)
+        principal = await execution.principal_of(request)
     except Unauthenticated as refused:
         raise Problem(
             "UNAUTHENTICATED", refused.failure.message, headers={"WWW-Authenticate": "Bearer"}
