@@ -113,6 +113,8 @@ def _serve(args: argparse.Namespace) -> None:
             proxy_headers=True,
             # In-flight requests get this long after SIGTERM before they are cut.
             timeout_graceful_shutdown=settings.serving.shutdown_timeout_s,
+            # A websocket frame larger than a client message may be is refused (1009).
+            ws_max_size=settings.feed.max_message_bytes,
         )
     finally:
         if metrics_dir is not None:

@@ -14,11 +14,13 @@ from strawberry.types import ExecutionContext
 
 from graphql_api.schema.access import AccessControl
 from graphql_api.schema.error_shaping import ErrorShaping
+from graphql_api.schema.feed import Subscription
 from graphql_api.schema.limits import BoundedValidation, QueryLimitsCheck
 from graphql_api.schema.mutations import Mutation
 from graphql_api.schema.observation import OperationObservation
 from graphql_api.schema.queries import Query
 from graphql_api.schema.source_report import SourceReport
+from graphql_api.schema.transport import SubscriptionsOverWebsocket
 from graphql_api.settings import QueryLimits
 from graphql_api.text_cache import TextCache
 
@@ -50,6 +52,7 @@ def build_schema(
     if limits is not None:
         extensions.append(partial(QueryLimitsCheck, limits=limits))
     extensions.append(AccessControl)
+    extensions.append(SubscriptionsOverWebsocket)
     if production:
         extensions.append(DisableIntrospection)
     # Front ends send the same few documents over and over: validate each once (kept
@@ -67,7 +70,13 @@ def build_schema(
         # bounds what strawberry could be handed here.
         batching_config={"max_operations": sys.maxsize},
     )
-    return _Schema(query=Query, mutation=Mutation, extensions=extensions, config=config)
+    return _Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=config,
+    )
 
 
 def schema_sdl() -> str:

@@ -167,6 +167,8 @@ class Execution:
             principal=principal,
             operations=record.operations,
             error_codes=record.error_codes,
+            # The live feed (issue 15): the events query pages up to its position.
+            feed_hub=request.app.state.feed_hub,
         )
 
     def deadline(self, request: Request) -> float:
