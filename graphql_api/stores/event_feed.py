@@ -32,18 +32,17 @@ from graphql_api.stores.records import (
 REP_PAGE_SCAN = 2_000
 
 
-def rep_as_of(
-    history: Sequence[CustomerEventRecord], position: int, current_rep: str | None
-) -> str | None:
-    """The customer's rep as of history[position]; `history` is the customer's
+def reps_as_of(history: Sequence[CustomerEventRecord], current_rep: str | None) -> list[str | None]:
+    """The customer's rep as of each of its events; `history` is the customer's
     events in id order, `current_rep` its rep now."""
-    for event in reversed(history[: position + 1]):
+    first_move = next((e for e in history if e.kind in REP_SETTING_EVENT_KINDS), None)
+    rep = current_rep if first_move is None else first_move.from_sales_rep_id
+    reps: list[str | None] = []
+    for event in history:
         if event.kind in REP_SETTING_EVENT_KINDS:
-            return event.to_sales_rep_id
-    for event in history[position + 1 :]:
-        if event.kind in REP_SETTING_EVENT_KINDS:
-            return event.from_sales_rep_id
-    return current_rep
+            rep = event.to_sales_rep_id
+        reps.append(rep)
+    return reps
 
 
 def scan_end(where: EventFilter, *, after: int, until: int) -> int:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from graphql_api.errors import AlreadyExistsError
 from graphql_api.stores import changes, records
-from graphql_api.stores.event_feed import page_of, rep_as_of
+from graphql_api.stores.event_feed import page_of, reps_as_of
 from graphql_api.stores.protocol import customers_then_reps
 
 _T = TypeVar("_T", records.CustomerRecord, records.SalesRepRecord)
@@ -126,21 +126,29 @@ class MemoryStore:
 
     async def events_after(self, *, after: int, limit: int) -> list[records.FeedEvent]:
         start = bisect_right(self._log, after, key=_event_id)
-        return [self._feed_event(event) for event in self._log[start : start + limit]]
+        return self._feed_events(self._log[start : start + limit])
 
     async def feed_page(
         self, *, where: records.EventFilter, after: int, until: int, first: int
     ) -> records.FeedPage:
         start = bisect_right(self._log, after, key=_event_id)
         stop = bisect_right(self._log, until, key=_event_id)
-        events = [self._feed_event(event) for event in self._log[start:stop]]
+        events = self._feed_events(self._log[start:stop])
         return page_of(events, where=where, after=after, until=until, first=first)
 
-    def _feed_event(self, event: records.CustomerEventRecord) -> records.FeedEvent:
-        history = self._events[event.customer_id]
-        position = bisect_right(history, event.id, key=_event_id) - 1
-        current = self._customers[event.customer_id].sales_rep_id
-        return records.FeedEvent(event=event, sales_rep_id=rep_as_of(history, position, current))
+    def _feed_events(
+        self, events: Sequence[records.CustomerEventRecord]
+    ) -> list[records.FeedEvent]:
+        reps: dict[str, dict[int, str | None]] = {}
+        for customer_id in {event.customer_id for event in events}:
+            history = self._events[customer_id]
+            current = self._customers[customer_id].sales_rep_id
+            ids = (event.id for event in history)
+            reps[customer_id] = dict(zip(ids, reps_as_of(history, current), strict=True))
+        return [
+            records.FeedEvent(event=event, sales_rep_id=reps[event.customer_id][event.id])
+            for event in events
+        ]
 
     # -- writes ----------------------------------------------------------------
 
