@@ -48,7 +48,20 @@ class FeedState(enum.Enum):
     PAUSED = "PAUSED"
 
 
-HubItem = FeedEvent | FeedState
+class Delivery:
+    """One event as the hub hands it to every subscriber whose filter holds it.
+
+    `memo` keeps what the transport makes of the event, made once for all of
+    them (the GraphQL message and its executions: schema/feed.py)."""
+
+    __slots__ = ("event", "memo")
+
+    def __init__(self, event: FeedEvent) -> None:
+        self.event = event
+        self.memo: dict[object, object] = {}
+
+
+HubItem = Delivery | FeedState
 
 
 class FeedObserver(Protocol):
@@ -288,6 +301,7 @@ class FeedHub:
         return len(events) == POLL_BATCH
 
     def _fan_out(self, feed_event: FeedEvent) -> int:
+        delivery = Delivery(feed_event)
         event = feed_event.event
         targets = list(self._unfiltered)
         targets += self._by_customer.get(event.customer_id, ())
@@ -297,7 +311,7 @@ class FeedHub:
         delivered = 0
         for subscriber in targets:
             if subscriber.where.matches(feed_event):
-                self._offer(subscriber, feed_event)
+                self._offer(subscriber, delivery)
                 delivered += 1
         return delivered
 

@@ -21,8 +21,8 @@ from graphql_api.errors import (
     ResumeWindowError,
     StoreFailedError,
 )
-from graphql_api.feed.hub import FeedHub, FeedState, Subscriber
-from graphql_api.stores.records import EventFilter, FeedEvent
+from graphql_api.feed.hub import Delivery, FeedHub, FeedState, Subscriber
+from graphql_api.stores.records import EventFilter
 
 # Events a replay reads per statement.
 REPLAY_PAGE = 500
@@ -44,7 +44,7 @@ class StateChange:
     reason: str | None = None
 
 
-FeedItem = FeedEvent | StateChange
+FeedItem = Delivery | StateChange
 
 
 class FeedAccess:
@@ -131,8 +131,8 @@ class LiveSubscription:
             if isinstance(item, FeedState):
                 reason = hub.pause_reason if item is FeedState.PAUSED else None
                 yield StateChange(item, delivered, reason)
-            elif item.id > delivered:
-                delivered = item.id
+            elif item.event.id > delivered:
+                delivered = item.event.id
                 yield item
 
     async def _replay(self, after: int, until: int) -> AsyncGenerator[FeedItem, None]:
@@ -153,5 +153,5 @@ class LiveSubscription:
                 await asyncio.sleep(hub.settings.poll_interval_s)
                 continue
             for event in page.events:
-                yield event
+                yield Delivery(event)
             position = page.end

@@ -11,12 +11,13 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.errors import FeedUnsupportedError, UserInputError
-from graphql_api.feed.hub import FeedState
+from graphql_api.feed.hub import Delivery, FeedState
 from graphql_api.feed.pages import read_page
 from graphql_api.feed.subscription import LiveSubscription, StateChange
 from graphql_api.schema.arguments import id_argument
 from graphql_api.schema.enums import CustomerEventKind, CustomerStatus
 from graphql_api.schema.pagination import PageInfo, cursor_for, decode_cursor, page_size
+from graphql_api.schema.shared_events import Executions
 from graphql_api.stores.records import EventFilter, FeedEvent
 
 # A position in the feed: every event up to it. Its own prefix, so another
@@ -63,11 +64,14 @@ class CustomerFeedEvent:
     sales_rep_id: strawberry.ID | None = strawberry.field(
         description="The customer's rep as of this event (after it, for a move)."
     )
+    # This message's executions, shared by its subscribers (schema/shared_events.py).
+    executions: strawberry.Private[Executions]
 
     @classmethod
     def from_feed(cls, feed_event: FeedEvent) -> CustomerFeedEvent:
         event = feed_event.event
         return cls(
+            executions={},
             cursor=event_cursor(event.id),
             customer_id=strawberry.ID(event.customer_id),
             kind=event.kind,
@@ -143,9 +147,17 @@ async def _messages(subscription: LiveSubscription) -> AsyncIterator[CustomerFee
             if isinstance(item, StateChange):
                 yield CustomerFeedStatus.from_change(item)
             else:
-                yield CustomerFeedEvent.from_feed(item)
+                yield _shared_message(item)
     finally:
         await subscription.aclose()
+
+
+def _shared_message(delivery: Delivery) -> CustomerFeedEvent:
+    """The event's message, one object for every subscriber it goes to."""
+    message = delivery.memo.get(CustomerFeedEvent)
+    if not isinstance(message, CustomerFeedEvent):
+        message = delivery.memo[CustomerFeedEvent] = CustomerFeedEvent.from_feed(delivery.event)
+    return message
 
 
 @strawberry.type

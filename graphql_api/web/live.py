@@ -52,6 +52,7 @@ from graphql_api.stores.fair_gate import current_caller
 from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
 from graphql_api.web.execution import Execution
+from graphql_api.web.json_body import encode_json
 from graphql_api.web.request_log import request_id_from
 
 log = logging.getLogger("graphql_api.web.live")
@@ -296,6 +297,10 @@ class LiveView(GraphQL[Context, None]):
         expires = jwt.decode(token, options={"verify_signature": False})["exp"]
         leeway = self.settings.auth.leeway_s
         return outcome, max(0.0, float(expires) + leeway - time.time())
+
+    def encode_json(self, data: object) -> str:
+        # orjson, as the HTTP answers (web/json_body.py); a text frame, as clients expect.
+        return encode_json(data).decode()
 
     @staticmethod
     def client_of(websocket: Any) -> str:
