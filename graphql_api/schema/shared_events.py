@@ -28,10 +28,16 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _key: tuple[int, object] = (0, None)
 
     def build_per_event_executor(self, payload: Any) -> Any:
+        executions = getattr(payload, "executions", None)
+        variables = _frozen(self.variable_values.coerced) if executions is not None else None
+        if isinstance(executions, dict) and variables is not None:
+            key = (id(self.operation), variables)
+            found = executions.get(key)
+            if found is not None and found[0] is self.operation:
+                # Answered for another subscriber: no executor to copy.
+                return _Answered(found[1])
         executor = super().build_per_event_executor(payload)
         assert isinstance(executor, SharedEventExecutionContext)  # a copy of this one
-        executions = getattr(payload, "executions", None)
-        variables = _frozen(self.variable_values.coerced)
         if isinstance(executions, dict) and variables is not None:
             executor._executions = executions
             executor._key = (id(self.operation), variables)
@@ -41,14 +47,23 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         executions = self._executions
         if executions is None:
             return super().execute_operation(serially)
-        found = executions.get(self._key)
-        if found is not None and found[0] is self.operation:
-            return _copy(found[1])
         result = super().execute_operation(serially)
         if not isinstance(result, ExecutionResult):
             return result  # an async field: not shared (the feed's messages have none)
         executions[self._key] = (self.operation, result)
         return _copy(result)
+
+
+class _Answered:
+    """What graphql-core asks of a per-event executor, for an event answered already."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self._result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return _copy(self._result)
 
 
 def _copy(result: ExecutionResult) -> ExecutionResult:

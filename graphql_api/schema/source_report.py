@@ -35,7 +35,11 @@ class SourceReport(SchemaExtension):
             await loaders.settle()
 
     def get_results(self) -> dict[str, Any]:
-        if _is_subscription(self.execution_context):
+        # Asked for every message of a subscription: the answer is kept.
+        subscription = self.__dict__.get("_subscription")
+        if subscription is None:
+            subscription = self.__dict__["_subscription"] = _is_subscription(self.execution_context)
+        if subscription:
             # A subscription's messages come from the feed's one poll, not from
             # reads of their own: nothing per message to report.
             return {}
