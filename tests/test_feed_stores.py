@@ -290,7 +290,10 @@ def _feed_event(id: int) -> FeedEvent:
 
 def test_the_sequencer_holds_events_behind_a_missing_id_until_it_comes_or_times_out() -> None:
     now = [0.0]
-    sequencer = EventSequencer(gap_timeout_s=10, clock=lambda: now[0])
+    # The events were written just now (AT + their id in seconds).
+    sequencer = EventSequencer(
+        gap_timeout_s=10, clock=lambda: now[0], wall_clock=lambda: AT.timestamp() + 16 + now[0]
+    )
     # 11 missing: 10 goes, 12 and 13 wait.
     released = sequencer.release(9, [_feed_event(10), _feed_event(12), _feed_event(13)])
     assert ([e.id for e in released.events], released.position) == ([10], 10)
@@ -315,3 +318,17 @@ def test_the_sequencer_holds_events_behind_a_missing_id_until_it_comes_or_times_
         16,
         1,
     )
+
+
+def test_the_sequencer_gives_up_at_once_on_an_id_missing_since_long_before() -> None:
+    """A poller catching up (it was idle or paused) does not wait again on an id
+    that went missing well over two gap timeouts before the event after it."""
+    sequencer = EventSequencer(
+        gap_timeout_s=10, clock=lambda: 0.0, wall_clock=lambda: AT.timestamp() + 60
+    )
+    released = sequencer.release(9, [_feed_event(10), _feed_event(12), _feed_event(13)])
+    assert ([e.id for e in released.events], released.given_up) == ([10, 12, 13], 1)
+    recent = EventSequencer(
+        gap_timeout_s=10, clock=lambda: 0.0, wall_clock=lambda: AT.timestamp() + 25
+    )
+    assert [e.id for e in recent.release(9, [_feed_event(10), _feed_event(12)]).events] == [10]

@@ -1,7 +1,9 @@
 """One poller per process for all its subscribers, and the fan-out in memory.
 
-Every `poll_interval_s` the hub reads the events after its position with one
-statement (EventFeedReader.events_after), however many subscribers there are,
+While anyone subscribes, every `poll_interval_s` the hub reads the events
+after its position with one statement (EventFeedReader.events_after), however
+many subscribers there are (none: no statement; a first subscriber, or the
+events query, has it read up to the newest event first),
 puts them in order (sequencer.py) and hands each to the subscribers whose
 filter holds it, found through an index by customer and by rep. Every process
 does the same, so a change made through any replica reaches the subscribers
@@ -29,6 +31,7 @@ from typing import Protocol
 from graphql_api.errors import (
     OverloadedError,
     StoreFailedError,
+    StoreUnavailableError,
     SubscriptionLimitError,
     raised_at,
 )
@@ -174,25 +177,37 @@ class FeedHub:
         self.settings = settings
         self._observer: FeedObserver = observer or NoFeedObserver()
         self._wall_clock = wall_clock
-        self._sequencer = EventSequencer(gap_timeout_s=settings.gap_timeout_s, clock=clock)
+        self._sequencer = EventSequencer(
+            gap_timeout_s=settings.gap_timeout_s, clock=clock, wall_clock=wall_clock
+        )
         # Every event up to here has been handed out; None until first read.
         self.position: int | None = None
-        self._started = asyncio.Event()
         self.pause_reason: str | None = None
+        # Polled without a pause since the last read found nothing more to read:
+        # the position is current, and a new subscriber is live from it at once.
+        self._current = False
+        # Every subscriber; those waiting for the hub to be current (it was idle,
+        # or is catching up) are not in the indexes yet.
         self._all: set[Subscriber] = set()
+        self._waiting: set[Subscriber] = set()
         self._by_customer: dict[str, set[Subscriber]] = {}
         self._by_rep: dict[str, set[Subscriber]] = {}
         self._unfiltered: set[Subscriber] = set()
         self._per_caller: dict[str, int] = {}
+        # One read at a time (the loop's or an events query's).
+        self._reading = asyncio.Lock()
+        self._subscribed = asyncio.Event()
 
     # -- subscribers -----------------------------------------------------------
 
     def subscribe(
         self, where: EventFilter, *, caller: str, on_drop: Callable[[str], None]
     ) -> Subscriber:
-        """A new subscriber, live from the hub's position; OverloadedError when
-        this process serves as many as it may, SubscriptionLimitError when the
-        caller holds as many as one may."""
+        """A new subscriber: live from the hub's position when it is current, else
+        once the hub has read up to the newest event (its `live_from` is None till
+        then, and a LIVE item says when). OverloadedError when this process serves
+        as many as it may, SubscriptionLimitError when the caller holds as many as
+        one may."""
         settings = self.settings
         if len(self._all) >= settings.max_subscriptions:
             raise OverloadedError("subscriptions")
@@ -204,10 +219,14 @@ class FeedHub:
         subscriber = Subscriber(
             where, caller=caller, capacity=settings.buffer_messages, on_drop=on_drop
         )
-        subscriber.live_from = self.position
         self._per_caller[caller] = held + 1
         self._all.add(subscriber)
-        self._index_of(where).add(subscriber)
+        if self._current:
+            subscriber.live_from = self.position
+            self._index_of(where).add(subscriber)
+        else:
+            self._waiting.add(subscriber)
+            self._subscribed.set()
         self._observer.feed_subscribers(len(self._all))
         return subscriber
 
@@ -218,10 +237,16 @@ class FeedHub:
         held = self._per_caller.pop(subscriber.caller) - 1
         if held:
             self._per_caller[subscriber.caller] = held
-        index = self._index_of(subscriber.where)
-        index.discard(subscriber)
-        if not index:
-            self._forget_index(subscriber.where)
+        if subscriber in self._waiting:
+            self._waiting.discard(subscriber)
+        else:
+            index = self._index_of(subscriber.where)
+            index.discard(subscriber)
+            if not index:
+                self._forget_index(subscriber.where)
+        if not self._all:
+            # Idle from now: nobody reads the feed, so the hub stops polling.
+            self._current = False
         self._observer.feed_subscribers(len(self._all))
 
     def _index_of(self, where: EventFilter) -> set[Subscriber]:
@@ -238,21 +263,37 @@ class FeedHub:
         elif where.sales_rep_id is not None:
             self._by_rep.pop(where.sales_rep_id, None)
 
+    def _go_live(self) -> None:
+        """The waiting subscribers, live from the (current) position."""
+        waiting, self._waiting = self._waiting, set()
+        for subscriber in waiting:
+            subscriber.live_from = self.position
+            self._index_of(subscriber.where).add(subscriber)
+            self._offer(subscriber, FeedState.LIVE)
+
     @property
     def subscriber_count(self) -> int:
         return len(self._all)
 
-    async def started(self) -> int:
-        """The position once the hub has read it (at once when it has)."""
-        await self._started.wait()
-        assert self.position is not None
+    async def current_position(self) -> int:
+        """The position, read up to the newest event first when the hub is idle
+        (the events query, with nobody subscribed); StoreUnavailableError when
+        the store cannot be read."""
+        if not self._current:
+            await self.poll()
+        if self.position is None or self.pause_reason is not None:
+            raise StoreUnavailableError((self.feed.source.value.lower(),))
         return self.position
 
     # -- polling ---------------------------------------------------------------
 
     async def run(self) -> None:
+        """Polls while anyone is subscribed; idle, it waits for a subscriber."""
         loop = asyncio.get_running_loop()
         while True:
+            if not self._all:
+                self._subscribed.clear()
+                await self._subscribed.wait()
             began = loop.time()
             full = await self.poll()
             if not full:
@@ -260,32 +301,30 @@ class FeedHub:
 
     async def poll(self) -> bool:
         """One read and its fan-out; True when the read was full (read again at once)."""
-        started = time.perf_counter()
-        outcome = "ok"
-        full = False
-        try:
-            full = await self._read_and_fan_out()
-        except StoreFailedError as failure:
-            outcome = failure.reason
-            self._pause("STORE_UNAVAILABLE")
-        except OverloadedError:
-            # The pool was busy this time: not an outage, the next poll tries again.
-            outcome = "overloaded"
-        except Exception as error:
-            # Logged by type and place (never the message) and visible to every
-            # subscriber as a pause: the poller itself must outlive it.
-            outcome = "error"
-            log.error("feed poll failed: %s at %s", type(error).__name__, raised_at(error))
-            self._pause("INTERNAL")
-        self._observer.feed_polled(outcome=outcome, seconds=time.perf_counter() - started)
-        return full
+        async with self._reading:
+            started = time.perf_counter()
+            outcome = "ok"
+            full = False
+            try:
+                full = await self._read_and_fan_out()
+            except StoreFailedError as failure:
+                outcome = failure.reason
+                self._pause("STORE_UNAVAILABLE")
+            except OverloadedError:
+                # The pool was busy this time: not an outage, the next poll tries again.
+                outcome = "overloaded"
+            except Exception as error:
+                # Logged by type and place (never the message) and visible to every
+                # subscriber as a pause: the poller itself must outlive it.
+                outcome = "error"
+                log.error("feed poll failed: %s at %s", type(error).__name__, raised_at(error))
+                self._pause("INTERNAL")
+            self._observer.feed_polled(outcome=outcome, seconds=time.perf_counter() - started)
+            return full
 
     async def _read_and_fan_out(self) -> bool:
         if self.position is None:
             self.position = await self.feed.newest_event_id()
-            for subscriber in self._all:
-                subscriber.live_from = self.position
-            self._started.set()
             log.info("live feed starts after event %d", self.position)
         events = await self.feed.events_after(after=self.position, limit=POLL_BATCH)
         self._resume()
@@ -298,7 +337,12 @@ class FeedHub:
             self._observer.feed_fanned_out(
                 lags_s=lags, deliveries=deliveries, given_up=released.given_up
             )
-        return len(events) == POLL_BATCH
+        full = len(events) == POLL_BATCH
+        # Current once a read finds the end, and stays so while anyone listens.
+        self._current = not full and bool(self._all or self._current)
+        if not full:
+            self._go_live()
+        return full
 
     def _fan_out(self, feed_event: FeedEvent) -> int:
         delivery = Delivery(feed_event)
@@ -323,6 +367,7 @@ class FeedHub:
             subscriber.on_drop("slow")
 
     def _pause(self, reason: str) -> None:
+        self._current = False
         if self.pause_reason is not None:
             return
         self.pause_reason = reason
@@ -352,14 +397,8 @@ class FeedHub:
 
 
 @asynccontextmanager
-async def running_hub(hub: FeedHub, *, first_read_s: float = 1.0) -> AsyncIterator[FeedHub]:
-    """The hub polling in a task of its own while the block runs.
-
-    The first read is waited for (at most `first_read_s`: the server also starts
-    while the store is down), so the events query has a position from the start."""
-    with suppress(TimeoutError):
-        async with asyncio.timeout(first_read_s):
-            await hub.poll()
+async def running_hub(hub: FeedHub) -> AsyncIterator[FeedHub]:
+    """The hub polling in a task of its own (while anyone subscribes) while the block runs."""
     task = asyncio.create_task(hub.run(), name="feed-hub")
     try:
         yield hub

@@ -21,15 +21,11 @@ async def read_page(
     """The page, its store noted in `usage` like any read's."""
     if hub is None:
         raise FeedUnsupportedError(NO_FEED)
-    source = hub.feed.source.value.lower()
-    if hub.position is None:
-        # The feed has not read its position: the store has been down since start.
-        usage.unanswered()
-        raise StoreUnavailableError((source,))
     try:
-        page = await hub.feed.feed_page(where=where, after=after, until=hub.position, first=first)
-    except StoreFailedError:
+        until = await hub.current_position()
+        page = await hub.feed.feed_page(where=where, after=after, until=until, first=first)
+    except (StoreFailedError, StoreUnavailableError):
         usage.unanswered()
-        raise StoreUnavailableError((source,)) from None
+        raise StoreUnavailableError((hub.feed.source.value.lower(),)) from None
     usage.served(hub.feed.source, by_fallback=False)
     return page

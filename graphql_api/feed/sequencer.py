@@ -7,7 +7,10 @@ id holds back the events after it until it appears (the next poll reads it,
 in order) or has been missing for `gap_timeout_s`: then its transaction rolled
 back (a rolled-back insert leaves its id unused for good) and it is given up.
 The gap timeout must exceed the longest a write transaction can stay open
-(the store's query timeout bounds it).
+(the store's query timeout bounds it). A gap is as old as the first time a
+poll saw it, or, when the event after it was written more than two gap
+timeouts ago, old enough already: a poller that was idle or paused, catching
+up, does not wait again on ids that went missing long before.
 """
 
 from __future__ import annotations
@@ -34,9 +37,16 @@ class Released:
 
 
 class EventSequencer:
-    def __init__(self, *, gap_timeout_s: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        *,
+        gap_timeout_s: float,
+        clock: Callable[[], float],
+        wall_clock: Callable[[], float],
+    ) -> None:
         self._gap_timeout_s = gap_timeout_s
         self._clock = clock
+        self._wall_clock = wall_clock
         # Missing id ranges (first, last) and when each was first seen missing.
         self._seen: dict[_Range, float] = {}
 
@@ -67,10 +77,14 @@ class EventSequencer:
         partly filled keeps its age)."""
         gaps: dict[_Range, float] = {}
         expected = position + 1
+        wall_now = self._wall_clock()
         for event in events:
             if event.id > expected:
                 first, last = expected, event.id - 1
                 ages = [t for (a, b), t in self._seen.items() if a <= last and first <= b]
-                gaps[first, last] = min(ages, default=now)
+                # The event after the gap dates it: written before it took its id.
+                written_ago = wall_now - event.event.at.timestamp()
+                ages.append(now - max(0.0, written_ago - self._gap_timeout_s))
+                gaps[first, last] = min(ages)
             expected = event.id + 1
         return gaps

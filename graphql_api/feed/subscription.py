@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from graphql_api.errors import (
@@ -20,6 +21,7 @@ from graphql_api.errors import (
     OverloadedError,
     ResumeWindowError,
     StoreFailedError,
+    StoreUnavailableError,
 )
 from graphql_api.feed.hub import Delivery, FeedHub, FeedState, Subscriber
 from graphql_api.stores.records import EventFilter
@@ -59,13 +61,15 @@ class FeedAccess:
         self._on_drop = on_drop
         self._open: set[LiveSubscription] = set()
 
-    def open(self, where: EventFilter, *, after: int | None) -> LiveSubscription:
+    async def open(self, where: EventFilter, *, after: int | None) -> LiveSubscription:
         """A subscription, registered now; raises the typed refusals."""
         hub = self._hub
         if hub is None:
             raise FeedUnsupportedError(NO_FEED)
-        if after is not None and hub.position is not None:
-            _check_window(hub, after, hub.position)
+        if after is not None:
+            # While the store cannot be read, the stream checks it once it can.
+            with suppress(StoreUnavailableError):
+                _check_window(hub, after, await hub.current_position())
         subscriber = hub.subscribe(where, caller=self._caller, on_drop=self._on_drop)
         subscription = LiveSubscription(hub, subscriber, after=after, opened=self._open)
         self._open.add(subscription)
@@ -112,15 +116,19 @@ class LiveSubscription:
 
     async def _stream(self) -> AsyncGenerator[FeedItem, None]:
         hub, subscriber = self._hub, self._subscriber
-        if subscriber.live_from is None:
-            # The hub has not read its position yet (the store was down at start).
-            yield StateChange(FeedState.PAUSED, self._after, hub.pause_reason)
-            await hub.started()
-            if self._after is not None:
-                assert subscriber.live_from is not None
-                _check_window(hub, self._after, subscriber.live_from)
+        told_paused = False
+        while subscriber.live_from is None:
+            # The hub reads up to the newest event first (it was idle, or the
+            # store is down): the LIVE item says when this subscriber is live.
+            item = await subscriber.next()
+            if item is None:
+                return
+            if item is FeedState.PAUSED and not told_paused:
+                told_paused = True
+                yield StateChange(FeedState.PAUSED, self._after, hub.pause_reason)
         live_from = subscriber.live_from
-        assert live_from is not None
+        if self._after is not None:
+            _check_window(hub, self._after, live_from)
         delivered = live_from
         if self._after is not None:
             async for replayed in self._replay(self._after, live_from):

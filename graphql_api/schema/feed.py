@@ -181,4 +181,4 @@ class Subscription:
             )
         where = event_filter(customer_id, sales_rep_id)
         position = None if after is None else event_position(after)
-        return _messages(live.open(where, after=position))
+        return _messages(await live.open(where, after=position))
