@@ -119,6 +119,14 @@ def test_a_change_through_one_replica_reaches_every_replica_in_order(replicas: R
         assert moved == {**moved, "note": "across-move", "toSalesRepId": "SR-019"}
         assert moved["salesRepId"] == "SR-019"
         assert await _noted(on_a, everything[0], set(expected)) == expected
+        # What B's metrics say of it: two subscribers, five deliveries (four to the
+        # customer's, one to the rep's), each event's lag from its write observed.
+        with httpx.Client(base_url=replicas.b.base_url) as http:
+            samples, _ = scrape(http)
+        assert value(samples, "graphql_api_feed_subscribers") == 2
+        assert value(samples, "graphql_api_feed_events_delivered_total") >= 5
+        assert value(samples, "graphql_api_feed_poll_lag_seconds_count") >= 4
+        assert value(samples, "graphql_api_feed_paused") == 0
         await on_a.close()
         await on_b.close()
 
