@@ -337,7 +337,9 @@ class FeedHub:
             self._observer.feed_fanned_out(
                 lags_s=lags, deliveries=deliveries, given_up=released.given_up
             )
-        full = len(events) == POLL_BATCH
+        # A full read is followed by the next at once, unless a missing id holds
+        # the rest back: then the next poll comes at its time.
+        full = len(events) == POLL_BATCH and released.position == events[-1].id
         # Current once a read finds the end, and stays so while anyone listens.
         self._current = not full and bool(self._all or self._current)
         if not full:
