@@ -162,10 +162,15 @@ clean:
 # SCALE=large loads 1,000 reps / 100,000 customers; PROFILE=0 skips the py-spy profile.
 SCALE   ?= default
 PROFILE ?= 1
-.PHONY: bench bench-smoke bench-instructions valgrind
+.PHONY: bench bench-smoke bench-instructions bench-feed valgrind
 
 bench: $(BIN)/.dev-installed mariadb
 	$(BIN)/python -m bench run --scale $(SCALE) $(if $(filter 0,$(PROFILE)),--no-profile)
+	$(BIN)/python -m bench feed
+
+# The live feed's delivery latency to 1,000 subscribers, a change every 100 ms (bench/feed_latency.py).
+bench-feed: $(BIN)/.dev-installed mariadb
+	$(BIN)/python -m bench feed
 
 bench-smoke: $(BIN)/.dev-installed mariadb
 	$(BIN)/python -m bench smoke

@@ -1,4 +1,5 @@
-"""python -m bench run | smoke | instructions (make bench, bench-smoke, bench-instructions)."""
+"""python -m bench run | smoke | instructions | feed (make bench, bench-smoke,
+bench-instructions, bench-feed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import instructions, smoke
+from bench import feed_latency, instructions, smoke
 from bench.data import SCALES
 from bench.database import Database
 from bench.operations import SCALING_FIRSTS
@@ -38,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
         help="machine instructions per request, API and REST peer (make bench-instructions)",
     )
     instructions.add_argument("--output-dir", type=Path, default=Path("bench/results"))
+    feed = commands.add_parser(
+        "feed", help="the live feed's delivery latency to N subscribers (make bench-feed)"
+    )
+    feed.add_argument("--subscribers", type=int, default=1_000)
+    feed.add_argument("--interval", type=float, default=0.1, help="seconds between changes")
+    feed.add_argument("--duration", type=float, default=30.0, help="seconds of changes")
+    feed.add_argument("--poll-interval", type=float, help="the server's feed poll interval")
+    feed.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     report = commands.add_parser("report", help="print the markdown of a results JSON file")
     report.add_argument("results", type=Path)
     return parser
@@ -96,6 +105,17 @@ def _instructions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feed(args: argparse.Namespace) -> int:
+    config = feed_latency.FeedBenchConfig(
+        subscribers=args.subscribers,
+        interval_s=args.interval,
+        duration_s=args.duration,
+        poll_interval_s=args.poll_interval,
+        output_dir=args.output_dir,
+    )
+    return feed_latency.main(config)
+
+
 def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(markdown(json.loads(args.results.read_text())))
     return 0
@@ -107,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
         "smoke": lambda _: _smoke(),
         "instructions": _instructions,
+        "feed": _feed,
         "report": _report,
     }
     return commands[args.command](args)

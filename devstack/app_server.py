@@ -40,7 +40,13 @@ class AppServer(Service):
         self.port = port or free_port()
         self._ready = threading.Event()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            # As `graphql-api serve` runs it (cli.py).
+            ws_per_message_deflate=False,
         )
         self._server = _NotifyingServer(config, self._ready)
         self._thread = threading.Thread(target=self._run, name=f"app:{self.port}", daemon=True)

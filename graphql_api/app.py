@@ -14,8 +14,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from graphql_api.feed.hub import FeedHub, running_hub
 from graphql_api.resources import open_resources
 from graphql_api.settings import Settings, load_settings
 from graphql_api.stores.observer import StoreObserver
@@ -25,6 +26,7 @@ from graphql_api.web.execution import Execution
 from graphql_api.web.graphiql import graphiql_routes, with_graphiql
 from graphql_api.web.graphql_view import GraphQLView
 from graphql_api.web.health import healthz, readyz
+from graphql_api.web.live import LiveView
 from graphql_api.web.metrics import Metrics, metrics_endpoint
 from graphql_api.web.request_log import RequestObservation
 from graphql_api.web.rest.routes import is_rest_path, no_such_route, rest_routes
@@ -122,7 +124,7 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if tracing is not None:
             tracing.start()
-        app.state.resources = await open_resources(settings, observer=observer)
+        app.state.resources = resources = await open_resources(settings, observer=observer)
         metrics.watch_pools(app.state.resources.pool_usage)
         # What is alive now (modules, the schema, the pools) lives as long as the
         # process: move it out of the collector's reach. A request allocates
@@ -130,7 +132,15 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
         # full one walked this whole heap: a third of O2's CPU in `make bench`.
         gc.freeze()
         try:
-            yield
+            if resources.feed is None:
+                log.info("no live feed: no store here keeps events in order (DynamoDB only)")
+                yield
+            else:
+                hub = FeedHub(resources.feed, settings.feed, observer=metrics)
+                async with running_hub(hub):
+                    app.state.feed_hub = hub
+                    yield
+                app.state.feed_hub = None
         finally:
             # Uvicorn has let the in-flight requests finish before this runs.
             await app.state.resources.aclose()
@@ -156,6 +166,7 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
                 ),
                 methods=["GET", "POST"],
             ),
+            WebSocketRoute("/graphql", LiveView(execution)),
             Route("/graphql/", _without_slash, methods=["GET", "POST"]),
             *graphiql_routes(enabled=settings.graphiql, directory=graphiql),
             Route("/healthz", healthz),
@@ -172,6 +183,8 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.metrics = metrics
+    # The live feed's hub while the app serves and the stores keep a feed.
+    app.state.feed_hub = None
     return app
 
 

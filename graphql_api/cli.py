@@ -113,6 +113,12 @@ def _serve(args: argparse.Namespace) -> None:
             proxy_headers=True,
             # In-flight requests get this long after SIGTERM before they are cut.
             timeout_graceful_shutdown=settings.serving.shutdown_timeout_s,
+            # A websocket frame larger than a client message may be is refused (1009).
+            ws_max_size=settings.feed.max_message_bytes,
+            # Subscription messages are a few hundred bytes; permessage-deflate cost
+            # 42 KB of zlib state per connection and doubled the time one event
+            # took to reach 1,000 subscribers (tests/test_feed_scale.py).
+            ws_per_message_deflate=False,
         )
     finally:
         if metrics_dir is not None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import strawberry
 
+from graphql_api.feed.hub import FeedHub
+from graphql_api.feed.subscription import FeedAccess
 from graphql_api.loaders import Loaders
 from graphql_api.principal import AUTH_OFF, Principal
 from graphql_api.settings import Settings
@@ -34,6 +36,11 @@ class Context:
     # fast path when it hands a request on after writing: schema/mutations.py
     # answers with them instead of writing again.
     settled_mutations: dict[str, object] = field(default_factory=dict)
+    # The process's live feed (the events query reads up to its position); None
+    # when no store keeps events in order (DynamoDB only).
+    feed_hub: FeedHub | None = None
+    # A websocket connection's subscriptions (web/live.py); None over HTTP.
+    live: FeedAccess | None = None
 
 
 Info = strawberry.Info[Context, None]

@@ -115,6 +115,38 @@ class OverloadedError(GraphqlApiError):
         self.reason = reason
 
 
+class FeedUnsupportedError(GraphqlApiError):
+    """This server keeps no feed of events: none of its stores reads them in
+    order (DynamoDB only), or the operation came over plain HTTP."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ResumeWindowError(GraphqlApiError):
+    """A cursor too far behind to resume from: the client refetches and subscribes anew."""
+
+    def __init__(self, window: int, behind: int) -> None:
+        super().__init__(
+            f"The cursor is {behind} events behind; a subscription resumes from at most"
+            f" {window} events back. Read the current state, then subscribe without `after`."
+        )
+        self.window = window
+        self.behind = behind
+        self.message = str(self)
+
+
+class SubscriptionLimitError(GraphqlApiError):
+    """A caller holds as many live subscriptions as one may (`limit` names the bound)."""
+
+    def __init__(self, limit: str, maximum: int) -> None:
+        super().__init__(f"A caller may hold at most {maximum} subscriptions at once.")
+        self.limit = limit
+        self.maximum = maximum
+        self.message = str(self)
+
+
 class RequestTimedOutError(GraphqlApiError):
     """A request ran past GRAPHQL_API_REQUEST_TIMEOUT and was stopped."""
 

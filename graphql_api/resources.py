@@ -35,10 +35,11 @@ from graphql_api.stores.idempotency import (
 )
 from graphql_api.stores.memory import MemoryStore
 from graphql_api.stores.mysql import MySQLStore
+from graphql_api.stores.mysql_feed import MySQLEventFeed
 from graphql_api.stores.mysql_tables import DRIVER_DECODERS
-from graphql_api.stores.observed import observed_reader, observed_writer
+from graphql_api.stores.observed import ObservedFeed, observed_reader, observed_writer
 from graphql_api.stores.observer import NoObserver, StoreObserver
-from graphql_api.stores.protocol import StoreReader, StoreWriter
+from graphql_api.stores.protocol import EventFeedReader, StoreReader, StoreWriter
 from graphql_api.sync.outbox import OutboxRelay, running_relay
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ class Resources:
     # POST /assignments' idempotency keys, kept by the store that takes the
     # writes; None when no store does (writes answer STORE_UNAVAILABLE then).
     idempotency_keys: IdempotencyKeys | None = None
+    # The audit trail in event order, read from the store that takes the writes
+    # (the live feed); None when none can (DynamoDB keeps no order across customers).
+    feed: EventFeedReader | None = None
 
     def pool_usage(self) -> dict[str, PoolUsage]:
         return {
@@ -226,12 +230,16 @@ class _Slots:
         observed = observed_writer(store, observer=self._observer, name=name)
         return StoreSlot(name=name, store=observed, breaker=self._breaker(name))
 
+    def feed(self, name: str, feed: EventFeedReader) -> EventFeedReader:
+        return ObservedFeed(feed, observer=self._observer, name=name)
+
 
 @dataclass(frozen=True, slots=True)
 class _ChainSlots:
     readers: list[StoreSlot[StoreReader]]
     writer: StoreSlot[StoreWriter] | None
     keys: IdempotencyKeys | None = None
+    feed: EventFeedReader | None = None
 
 
 def _keys_lease_s(settings: Settings) -> float:
@@ -250,6 +258,7 @@ def _mysql_slots(
     timeout_s = mysql.query_timeout_s
     writer = None
     keys = None
+    feed = None
     if primary or mysql.reader_host is None:
         outbox = settings.keeps_fallback_fresh
         primary_store = MySQLStore(
@@ -260,6 +269,8 @@ def _mysql_slots(
         )
         writer = slots.writer("mysql", primary_store)
         keys = MySQLIdempotencyKeys(primary_store, lease_s=_keys_lease_s(settings))
+        # The writer's own events, without a reader endpoint's replica lag.
+        feed = slots.feed("mysql", MySQLEventFeed(primary_store))
     if mysql.reader_host is None:
         assert writer is not None
         reader: StoreSlot[StoreReader] = writer
@@ -276,7 +287,7 @@ def _mysql_slots(
         )
     if not primary:
         return _ChainSlots(readers=[reader], writer=None)
-    return _ChainSlots(readers=[reader], writer=writer, keys=keys)
+    return _ChainSlots(readers=[reader], writer=writer, keys=keys, feed=feed)
 
 
 def _chain_slots(settings: Settings, connections: _Connections, slots: _Slots) -> _ChainSlots:
@@ -284,27 +295,31 @@ def _chain_slots(settings: Settings, connections: _Connections, slots: _Slots) -
     readers: list[StoreSlot[StoreReader]] = []
     writer: StoreSlot[StoreWriter] | None = None
     keys: IdempotencyKeys | None = None
+    feed: EventFeedReader | None = None
     for position, kind in enumerate(settings.stores):
         if kind is StoreKind.MEMORY:
             # Settings allow the memory store only on its own.
             log.info("serving the in-memory demo store (source MEMORY)")
-            writer = slots.writer("memory", memory_store())
+            store = memory_store()
+            writer = slots.writer("memory", store)
             keys = MemoryIdempotencyKeys(lease_s=_keys_lease_s(settings))
+            feed = slots.feed("memory", store)
             readers.append(writer)
         elif kind is StoreKind.MYSQL:
             mysql = _mysql_slots(settings, connections, slots, primary=position == 0)
             readers += mysql.readers
             writer = writer or mysql.writer
             keys = keys or mysql.keys
+            feed = feed or mysql.feed
         else:
             dynamodb = settings.dynamodb
             assert dynamodb is not None
             assert connections.dynamodb is not None
-            store = DynamoDBStore(
+            dynamodb_store = DynamoDBStore(
                 connections.dynamodb, table=dynamodb.table, timeout_s=dynamodb.timeout_s
             )
-            readers.append(slots.reader("dynamodb", store))
-    return _ChainSlots(readers=readers, writer=writer, keys=keys)
+            readers.append(slots.reader("dynamodb", dynamodb_store))
+    return _ChainSlots(readers=readers, writer=writer, keys=keys, feed=feed)
 
 
 async def _start_relay(
@@ -359,4 +374,5 @@ async def open_resources(settings: Settings, *, observer: StoreObserver | None =
         pools=connections.pools,
         _stack=stack,
         idempotency_keys=chain_slots.keys,
+        feed=chain_slots.feed,
     )

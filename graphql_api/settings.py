@@ -157,6 +157,32 @@ class DocumentSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedSettings:
+    """The live feed of customer events (graphql_api/feed/, README "Live updates")."""
+
+    # Each process reads customer_events once per interval for all its subscribers.
+    poll_interval_s: float = 0.5
+    # How far back (in events) a cursor may resume a subscription from.
+    resume_window: int = 10_000
+    # An event id seen missing (taken by a transaction not yet committed) holds
+    # back the events after it at most this long; then it is given up as rolled back.
+    gap_timeout_s: float = 10.0
+    # Subscriptions one process serves at once, of them one caller's (token
+    # subject; address with auth off), and one connection holds.
+    max_subscriptions: int = 10_000
+    max_subscriptions_per_caller: int = 100
+    max_subscriptions_per_connection: int = 20
+    # Messages waiting for one slow subscriber before its connection is closed.
+    buffer_messages: int = 1_000
+    # The largest message a client may send over the websocket.
+    max_message_bytes: int = 16 * 1024
+    # A protocol ping every this many seconds; no pong within as long closes the socket.
+    keepalive_s: float = 15.0
+    # The time a new connection has to send connection_init.
+    init_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Directories:
     """Files the server and `db init` read; by default those of the source checkout."""
 
@@ -186,6 +212,7 @@ class Settings:
     auth: JwtSettings | None = None
     limits: QueryLimits = QueryLimits()
     serving: ServingSettings = ServingSettings()
+    feed: FeedSettings = FeedSettings()
     directories: Directories = Directories()
     # Queries it covers skip strawberry's execution (graphql_api/fastpath/); off,
     # strawberry answers everything, byte for byte the same.
@@ -513,6 +540,48 @@ def _serving_settings(read: _Reader) -> ServingSettings:
     )
 
 
+def _feed_settings(read: _Reader) -> FeedSettings:
+    default = FeedSettings()
+    return FeedSettings(
+        poll_interval_s=read.seconds(
+            "GRAPHQL_API_FEED_POLL_INTERVAL", default.poll_interval_s, low=0.01, high=60.0
+        ),
+        resume_window=read.integer(
+            "GRAPHQL_API_FEED_RESUME_WINDOW", default.resume_window, low=0, high=10_000_000
+        ),
+        gap_timeout_s=read.seconds(
+            "GRAPHQL_API_FEED_GAP_TIMEOUT", default.gap_timeout_s, low=0.0, high=3600.0
+        ),
+        max_subscriptions=read.integer(
+            "GRAPHQL_API_FEED_MAX_SUBSCRIPTIONS", default.max_subscriptions, low=0, high=1_000_000
+        ),
+        max_subscriptions_per_caller=read.integer(
+            "GRAPHQL_API_FEED_MAX_SUBSCRIPTIONS_PER_CALLER",
+            default.max_subscriptions_per_caller,
+            low=1,
+            high=1_000_000,
+        ),
+        max_subscriptions_per_connection=read.integer(
+            "GRAPHQL_API_WS_MAX_SUBSCRIPTIONS",
+            default.max_subscriptions_per_connection,
+            low=1,
+            high=10_000,
+        ),
+        buffer_messages=read.integer(
+            "GRAPHQL_API_FEED_BUFFER", default.buffer_messages, low=1, high=1_000_000
+        ),
+        max_message_bytes=read.integer(
+            "GRAPHQL_API_WS_MAX_MESSAGE_BYTES", default.max_message_bytes, low=256, high=1 << 24
+        ),
+        keepalive_s=read.seconds(
+            "GRAPHQL_API_WS_KEEPALIVE", default.keepalive_s, low=0.1, high=600
+        ),
+        init_timeout_s=read.seconds(
+            "GRAPHQL_API_WS_INIT_TIMEOUT", default.init_timeout_s, low=0.1, high=600
+        ),
+    )
+
+
 def directories(env: Mapping[str, str]) -> Directories:
     """The directories alone, for `db init` and the tests (admin/sqlfiles.sql_dir)."""
     read = _Reader(env)
@@ -592,6 +661,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         auth=_jwt_settings(read),
         limits=_query_limits(read),
         serving=_serving_settings(read),
+        feed=_feed_settings(read),
         directories=directories(env),
         fast_path=read.flag("GRAPHQL_API_FAST_PATH", True),
         documents=_document_settings(read),

@@ -7,11 +7,13 @@ recorded, so the test fails if the page tries to load anything from elsewhere.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,7 +68,8 @@ def serve(env: dict[str, str]) -> AppServer:
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[AppServer]:
-    with serve({"GRAPHQL_API_STORES": "memory"}) as server:
+    env = {"GRAPHQL_API_STORES": "memory", "GRAPHQL_API_FEED_POLL_INTERVAL": "0.05"}
+    with serve(env) as server:
         yield server
 
 
@@ -262,33 +265,56 @@ def type_into_editor(page: Page, editor: str, text: str) -> None:
     page.keyboard.type(text)
 
 
-def test_graphiql_runs_a_query_in_a_real_browser_with_no_other_host(
-    app: AppServer, browser: BrowserContext
-) -> None:
+@dataclass
+class GraphiQLPage:
+    """The page opened in the browser, and what it did: requests, sockets, errors."""
+
+    page: Page
+    traffic: Traffic
+    # Each websocket's URL, and the frames the page sent over them.
+    sockets: list[str] = field(default_factory=list)
+    frames_sent: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def watch(self, socket: Any) -> None:
+        self.sockets.append(socket.url)
+        socket.on("framesent", lambda payload: self.frames_sent.append(str(payload)))
+
+    def problems(self) -> list[str]:
+        """CSP violations and uncaught errors: either would mean a broken page."""
+        violations: list[str] = self.page.evaluate("window.__problems")
+        return violations + self.page_errors
+
+
+def open_graphiql(app: AppServer, browser: BrowserContext) -> GraphiQLPage:
+    """GraphiQL loaded behind the request guard, its CSP checked, its editor ready."""
     traffic = Traffic(local_host="127.0.0.1")
     browser.route("**/*", traffic.guard)
-    sockets: list[str] = []
-    # Collected in the page: CSP violations and uncaught errors would mean a broken page.
     browser.add_init_script(
         "window.__problems = [];"
         "document.addEventListener('securitypolicyviolation', e =>"
         " window.__problems.push(e.violatedDirective + ' ' + e.blockedURI));"
     )
-    page = browser.pages[0] if browser.pages else browser.new_page()
-    page_errors: list[str] = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    page.on("websocket", lambda socket: sockets.append(socket.url))
-
-    response = page.goto(f"{app.base_url}/graphql")
+    opened = GraphiQLPage(browser.pages[0] if browser.pages else browser.new_page(), traffic)
+    opened.page.on("pageerror", lambda error: opened.page_errors.append(str(error)))
+    opened.page.on("websocket", opened.watch)
+    response = opened.page.goto(f"{app.base_url}/graphql")
     assert response is not None
     assert response.status == 200
     directives = csp_directives(response.headers["content-security-policy"])
     assert directives["script-src"] == ["'self'"]
     assert directives["connect-src"] == ["'self'"]
-
-    expect(page.locator(".graphiql-query-editor .monaco-editor")).to_be_visible(
+    expect(opened.page.locator(".graphiql-query-editor .monaco-editor")).to_be_visible(
         timeout=UI_TIMEOUT_MS
     )
+    return opened
+
+
+def test_graphiql_runs_a_query_in_a_real_browser_with_no_other_host(
+    app: AppServer, browser: BrowserContext
+) -> None:
+    opened = open_graphiql(app, browser)
+    page, traffic = opened.page, opened.traffic
     type_into_editor(
         page,
         ".graphiql-query-editor",
@@ -322,8 +348,52 @@ def test_graphiql_runs_a_query_in_a_real_browser_with_no_other_host(
 
     assert [headers.get("authorization") for headers in traffic.graphql_posts] == [TOKEN]
     assert traffic.blocked == []
-    assert sockets == []
+    assert opened.sockets == []
     # The guard saw the page's own files, workers included, so it was in the path.
     assert {urlsplit(url).path.rsplit("/", 1)[-1] for url in traffic.requested} >= set(ASSETS)
-    assert page.evaluate("window.__problems") == []
-    assert page_errors == []
+    assert opened.problems() == []
+
+
+SUBSCRIBED = "C-00007"
+
+
+def test_graphiql_runs_a_subscription_over_a_same_origin_websocket(
+    app: AppServer, browser: BrowserContext, http: httpx.Client
+) -> None:
+    """The page subscribes over graphql-transport-ws to its own origin (the CSP's
+    connect-src 'self' allows it, and nothing else), the Headers tab's entries
+    travel in connection_init, and a change made elsewhere shows in the result."""
+    opened = open_graphiql(app, browser)
+    page = opened.page
+    type_into_editor(
+        page,
+        ".graphiql-query-editor",
+        f'subscription {{ customerEvents(customerId: "{SUBSCRIBED}") {{ __typename'
+        " ... on CustomerFeedEvent { kind note } ... on CustomerFeedStatus { state } } }",
+    )
+    page.get_by_role("button", name="Headers").click()
+    type_into_editor(
+        page,
+        ".graphiql-editor-tool .graphiql-editor:not(.hidden)",
+        f'{{"Authorization": "{TOKEN}"}}',
+    )
+    page.locator(".graphiql-execute-button").click()
+    result = page.locator(".graphiql-response")
+    expect(result).to_contain_text("LIVE", timeout=UI_TIMEOUT_MS)
+    change = (
+        "mutation { assignCustomer(input: {customerId: %s, salesRepId: %s, note: %s})"
+        " { __typename } }"
+    )
+    answer = http.post(
+        "/graphql", json={"query": change % (f'"{SUBSCRIBED}"', '"SR-012"', '"seen-in-graphiql"')}
+    )
+    assert answer.json()["data"]["assignCustomer"]["__typename"] == "Customer"
+    expect(result).to_contain_text("seen-in-graphiql", timeout=UI_TIMEOUT_MS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "graphiql-subscription.png")
+
+    assert opened.sockets == [f"{app.base_url.replace('http://', 'ws://')}/graphql"]
+    init = next(json.loads(frame) for frame in opened.frames_sent if "connection_init" in frame)
+    assert init["payload"]["Authorization"] == TOKEN
+    assert opened.traffic.blocked == []
+    assert opened.problems() == []

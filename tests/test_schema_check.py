@@ -30,7 +30,9 @@ MUTATIONS = (
     "UpdateCustomer",
     "UpdateCustomerStatus",
 )
-STATUS_READERS = tuple(sorted({*MUTATIONS, "CustomerPage", "CustomerSearch", "RepBook"}))
+STATUS_READERS = tuple(
+    sorted({*MUTATIONS, "CustomerFeed", "CustomerPage", "CustomerSearch", "RepBook"})
+)
 
 
 def committed_sdl() -> str:

@@ -19,7 +19,13 @@ globalThis.MonacoEnvironment = {
 };
 
 const root = document.getElementById('graphiql');
-const fetcher = createGraphiQLFetcher({ url: root.dataset.endpoint });
+// Subscriptions go over a websocket to the same endpoint on the same origin
+// (graphql-transport-ws); the Headers tab's entries travel in connection_init.
+const socketScheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+const fetcher = createGraphiQLFetcher({
+  url: root.dataset.endpoint,
+  subscriptionUrl: `${socketScheme}//${window.location.host}${root.dataset.endpoint}`,
+});
 const plugins = [explorerPlugin()];
 
 createRoot(root).render(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from graphql import DocumentNode
 from graphql.error import GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
@@ -14,11 +15,14 @@ from strawberry.types import ExecutionContext
 
 from graphql_api.schema.access import AccessControl
 from graphql_api.schema.error_shaping import ErrorShaping
+from graphql_api.schema.feed import Subscription
 from graphql_api.schema.limits import BoundedValidation, QueryLimitsCheck
 from graphql_api.schema.mutations import Mutation
 from graphql_api.schema.observation import OperationObservation
 from graphql_api.schema.queries import Query
+from graphql_api.schema.shared_events import SharedEventExecutionContext
 from graphql_api.schema.source_report import SourceReport
+from graphql_api.schema.transport import Transport
 from graphql_api.settings import QueryLimits
 from graphql_api.text_cache import TextCache
 
@@ -50,6 +54,9 @@ def build_schema(
     if limits is not None:
         extensions.append(partial(QueryLimitsCheck, limits=limits))
     extensions.append(AccessControl)
+    # Subscriptions over the socket only; their parsed documents shared there.
+    documents: TextCache[DocumentNode] = TextCache(max_entries=128, max_text=256_000)
+    extensions.append(partial(Transport, documents=documents))
     if production:
         extensions.append(DisableIntrospection)
     # Front ends send the same few documents over and over: validate each once (kept
@@ -67,7 +74,15 @@ def build_schema(
         # bounds what strawberry could be handed here.
         batching_config={"max_operations": sys.maxsize},
     )
-    return _Schema(query=Query, mutation=Mutation, extensions=extensions, config=config)
+    return _Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=config,
+        # One execution per event for subscribers that ask the same (shared_events.py).
+        execution_context_class=SharedEventExecutionContext,
+    )
 
 
 def schema_sdl() -> str:

@@ -18,13 +18,17 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
 from graphql_api.errors import (
+    FeedUnsupportedError,
     OverloadedError,
     RequestTimedOutError,
+    ResumeWindowError,
     StoreFailedError,
     StoreUnavailableError,
+    SubscriptionLimitError,
     UserInputError,
     raised_at,
 )
+from graphql_api.schema.limits import LIMIT_CODE
 
 log = logging.getLogger("graphql_api.errors")
 
@@ -38,8 +42,18 @@ class ErrorShaping(SchemaExtension):
         self._hide_suggestions = hide_suggestions
 
     def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
-        result = self.execution_context.result
+        if not self._streamed:
+            self._shape(self.execution_context.result)
+
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        # A subscription's messages leave one by one, before its operation ends.
+        self._streamed = True
+        self._shape(result)
+        yield
+
+    def _shape(self, result: object) -> None:
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             request_id = str(getattr(self.execution_context.context, "request_id", "unknown"))
             result.errors = [
@@ -70,6 +84,14 @@ def shape_error(
         return _with(
             error, original.message, {"code": "BAD_USER_INPUT", "argument": original.argument}
         )
+    if isinstance(original, FeedUnsupportedError):
+        return _with(error, original.message, {"code": "NOT_SUPPORTED"})
+    if isinstance(original, SubscriptionLimitError):
+        extensions = {"code": LIMIT_CODE, "limit": original.limit, "maximum": original.maximum}
+        return _with(error, original.message, extensions)
+    if isinstance(original, ResumeWindowError):
+        extensions = {"code": "RESUME_WINDOW_EXCEEDED", "window": original.window}
+        return _with(error, original.message, {**extensions, "behind": original.behind})
     if isinstance(original, StoreFailedError | StoreUnavailableError):
         log.warning("store unavailable request_id=%s: %s", request_id, original)
         return _with(

@@ -7,11 +7,11 @@ from typing import TypeVar
 
 import strawberry
 
-from graphql_api import validation
 from graphql_api.context import Info
-from graphql_api.errors import UserInputError, ValidationFailedError
 from graphql_api.loaders import CustomerSearchKey
+from graphql_api.schema.arguments import id_argument as id_argument  # fastpath's import
 from graphql_api.schema.customer import Customer, CustomerFilter
+from graphql_api.schema.feed import CustomerEventFeed, customer_events_page
 from graphql_api.schema.pagination import (
     CUSTOMERS,
     SALES_REPS,
@@ -24,13 +24,6 @@ from graphql_api.stores import records
 
 _RecordT = TypeVar("_RecordT")
 _NodeT = TypeVar("_NodeT")
-
-
-def id_argument(argument: str, value: str) -> str:
-    try:
-        return validation.check_id(argument, value)
-    except ValidationFailedError as error:
-        raise UserInputError(argument, error.message) from None
 
 
 def customer_filter(where: CustomerFilter | None) -> records.CustomerFilter:
@@ -86,3 +79,10 @@ class Query:
         request = requested_page(info, first=first, after=after, list_of=SALES_REPS)
         page = await info.context.loaders.sales_rep_page.load(request)
         return connection(page, SalesRep.from_record)
+
+    customer_events: CustomerEventFeed = strawberry.field(
+        resolver=customer_events_page,
+        description="Changes to customers, oldest first, after the cursor `after`: one"
+        " customer's (customerId), one rep's (salesRepId) or all. The same feed and"
+        " cursors as the customerEvents subscription, for clients without websockets.",
+    )

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from graphql_api.loaders import Loaders
 from graphql_api.stores.usage import StoreUsage
@@ -33,7 +35,24 @@ class SourceReport(SchemaExtension):
             await loaders.settle()
 
     def get_results(self) -> dict[str, Any]:
+        # Asked for every message of a subscription: the answer is kept.
+        subscription = self.__dict__.get("_subscription")
+        if subscription is None:
+            subscription = self.__dict__["_subscription"] = _is_subscription(self.execution_context)
+        if subscription:
+            # A subscription's messages come from the feed's one poll, not from
+            # reads of their own: nothing per message to report.
+            return {}
         usage = getattr(self.execution_context.context, "store_usage", None)
         if not isinstance(usage, StoreUsage):
             return {}
         return stores_extension(usage)
+
+
+def _is_subscription(execution: ExecutionContext) -> bool:
+    if execution.graphql_document is None:
+        return False
+    try:
+        return execution.operation_type is OperationType.SUBSCRIPTION
+    except RuntimeError:  # no operation of that name: not a subscription's message
+        return False

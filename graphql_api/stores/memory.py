@@ -7,6 +7,7 @@ versions, events and errors); the behavioural tests run against both.
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 from graphql_api.errors import AlreadyExistsError
 from graphql_api.stores import changes, records
+from graphql_api.stores.event_feed import page_of, reps_as_of
 from graphql_api.stores.protocol import customers_then_reps
 
 _T = TypeVar("_T", records.CustomerRecord, records.SalesRepRecord)
@@ -56,9 +58,11 @@ class MemoryStore:
         self._reps = {rep.id: replace(rep, source=memory) for rep in sales_reps}
         self._customers = {row.id: replace(row, source=memory) for row in customers}
         self._events: dict[str, list[records.CustomerEventRecord]] = {}
-        for event in sorted(events, key=lambda event: event.id):
+        # Every event in id order: the feed (ids only grow here).
+        self._log = sorted(events, key=_event_id)
+        for event in self._log:
             self._events.setdefault(event.customer_id, []).append(event)
-        self._last_event_id = max((event.id for event in events), default=0)
+        self._last_event_id = self._log[-1].id if self._log else 0
         self._clock = clock
         # One writer at a time, like the row lock MySQL takes.
         self._write_lock = asyncio.Lock()
@@ -117,6 +121,39 @@ class MemoryStore:
     ) -> records.Page[records.SalesRepRecord]:
         return _page(self._reps.values(), page)
 
+    # -- the feed (protocol.EventFeedReader) ------------------------------------
+
+    async def newest_event_id(self) -> int:
+        return self._last_event_id
+
+    async def events_after(self, *, after: int, limit: int) -> list[records.FeedEvent]:
+        start = bisect_right(self._log, after, key=_event_id)
+        return self._feed_events(self._log[start : start + limit])
+
+    async def feed_page(
+        self, *, where: records.EventFilter, after: int, until: int, first: int
+    ) -> records.FeedPage:
+        start = bisect_right(self._log, after, key=_event_id)
+        stop = bisect_right(self._log, until, key=_event_id)
+        events = self._feed_events(self._log[start:stop])
+        return page_of(events, where=where, after=after, until=until, first=first)
+
+    def _feed_events(
+        self, events: Sequence[records.CustomerEventRecord]
+    ) -> list[records.FeedEvent]:
+        reps: dict[str, dict[int, str | None]] = {}
+        for customer_id in {event.customer_id for event in events}:
+            history = self._events[customer_id]
+            current = self._customers[customer_id].sales_rep_id
+            ids = (event.id for event in history)
+            reps[customer_id] = dict(zip(ids, reps_as_of(history, current), strict=True))
+        return [
+            records.FeedEvent(event=event, sales_rep_id=reps[event.customer_id][event.id])
+            for event in events
+        ]
+
+    # -- writes ----------------------------------------------------------------
+
     async def assign_customer(
         self, *, change: records.CustomerChange, sales_rep_id: str
     ) -> records.Assignment:
@@ -173,6 +210,7 @@ class MemoryStore:
             )
             self._customers[record.id] = record
             self._events[record.id] = [event]
+            self._log.append(event)
             return record
 
     def _locked_customer(self, change: records.CustomerChange) -> records.CustomerRecord:
@@ -194,4 +232,9 @@ class MemoryStore:
         self._last_event_id += len(events)
         self._customers[updated.id] = updated
         self._events.setdefault(updated.id, []).extend(events)
+        self._log.extend(events)
         return updated
+
+
+def _event_id(event: records.CustomerEventRecord) -> int:
+    return event.id

@@ -88,6 +88,34 @@ class StoreWriter(StoreReader, Protocol):
     ) -> records.CustomerRecord: ...
 
 
+class EventFeedReader(Protocol):
+    """The audit trail in event order, for the live feed and the events query.
+
+    Only a store that takes the writes has it (MySQL, the in-memory store):
+    DynamoDB keeps each customer's events in that customer's partition, with
+    no order across customers to read them in.
+    """
+
+    @property
+    def source(self) -> records.DataSource: ...
+
+    async def newest_event_id(self) -> int:
+        """The id of the newest event; 0 when there is none."""
+        ...
+
+    async def events_after(self, *, after: int, limit: int) -> list[records.FeedEvent]:
+        """Every event with an id above `after`, in id order, at most `limit`."""
+        ...
+
+    async def feed_page(
+        self, *, where: records.EventFilter, after: int, until: int, first: int
+    ) -> records.FeedPage:
+        """The events `where` holds after the position `after` up to `until`, at
+        most `first` (stores/event_feed.py: a rep's page looks at REP_PAGE_SCAN
+        positions at most)."""
+        ...
+
+
 async def customers_then_reps(store: StoreReader, ids: Sequence[str]) -> records.CustomersAndReps:
     """customers_and_reps_by_ids for a store that cannot join: two reads."""
     customers = await store.customers_by_ids(ids=ids)

@@ -82,6 +82,57 @@ class CustomerEventRecord:
     note: str | None
 
 
+# The kinds of event that set a customer's rep: their to_sales_rep_id is the rep
+# after them (None: none). Other kinds leave the rep as it was.
+REP_SETTING_EVENT_KINDS = frozenset(
+    {CustomerEventKind.CREATED, CustomerEventKind.ASSIGNED, CustomerEventKind.UNASSIGNED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    """An event of the audit trail as the feed delivers it (stores/event_feed.py)."""
+
+    event: CustomerEventRecord
+    # The customer's rep as of this event (after it, for a move).
+    sales_rep_id: str | None
+
+    @property
+    def id(self) -> int:
+        return self.event.id
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a feed holds: one customer's, one rep's, or (neither set) all."""
+
+    customer_id: str | None = None
+    sales_rep_id: str | None = None
+
+    def matches(self, feed_event: FeedEvent) -> bool:
+        """A rep's events: those that move a customer to or from the rep, and those
+        of a customer the rep looks after as of the event."""
+        event = feed_event.event
+        if self.customer_id is not None and event.customer_id != self.customer_id:
+            return False
+        rep = self.sales_rep_id
+        return rep is None or rep in (
+            event.from_sales_rep_id,
+            event.to_sales_rep_id,
+            feed_event.sales_rep_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """Events of a feed in event order, from just after a position."""
+
+    events: list[FeedEvent]
+    # Every event up to this position was looked at: the next page starts after it.
+    end: int
+    has_next_page: bool
+
+
 @dataclass(frozen=True, slots=True)
 class SalesRepMove:
     """A move of a customer to the rep `sales_rep_id`, or away from any (None)."""

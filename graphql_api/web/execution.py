@@ -170,6 +170,8 @@ class Execution:
             principal=principal,
             operations=record.operations,
             error_codes=record.error_codes,
+            # The live feed (issue 15): the events query pages up to its position.
+            feed_hub=getattr(request.app.state, "feed_hub", None),
         )
 
     def deadline(self, request: Request) -> float:

@@ -16,6 +16,13 @@ Names (all prefixed `graphql_api_`):
 | pool_connections | gauge | pool, state | in_use, idle and max connections of a pool |
 | outbox_backlog | gauge | | outbox rows not yet copied to the fallback store |
 | outbox_oldest_age_seconds | gauge | | age of the oldest outbox row (0 when empty) |
+| feed_subscribers | gauge | | live subscriptions this process serves |
+| feed_events_delivered_total | counter | | events handed to subscribers (one per subscriber) |
+| feed_poll_lag_seconds | histogram | | from an event's write to the poll that read it |
+| feed_polls_total | counter | outcome | the feed's polls: ok or why it read nothing |
+| feed_paused | gauge | | 1 while the feed cannot read the store |
+| feed_dropped_subscribers_total | counter | reason | subscribers dropped (slow: buffer full) |
+| feed_given_up_event_ids_total | counter | | missing event ids given up as rolled back |
 
 `store` is the chain's name for a store: mysql, mysql-reader, dynamodb, memory.
 Which stores served a request and whether it was degraded come from the
@@ -169,6 +176,30 @@ class Metrics:
         self.outbox_oldest_age = self._gauge(
             "outbox_oldest_age_seconds", "Age of the oldest outbox row (0: empty).", (), "livemax"
         )
+        self._feed_metrics()
+
+    def _feed_metrics(self) -> None:
+        self.feed_subscriber_count = self._gauge(
+            "feed_subscribers", "Live subscriptions this process serves.", (), "livesum"
+        )
+        self.feed_delivered = self._counter(
+            "feed_events_delivered", "Events handed to subscribers (one per subscriber)."
+        )
+        self.feed_poll_lag = self._histogram(
+            "feed_poll_lag_seconds", "From an event's write to the poll that read it.", ()
+        )
+        self.feed_polls = _Children(
+            self._counter("feed_polls", "The live feed's polls by outcome.", ("outcome",))
+        )
+        self.feed_paused_state = self._gauge(
+            "feed_paused", "1 while the live feed cannot read the store.", (), "livemax"
+        )
+        self.feed_dropped_subscribers = self._counter(
+            "feed_dropped_subscribers", "Subscribers dropped, by reason.", ("reason",)
+        )
+        self.feed_given_up = self._counter(
+            "feed_given_up_event_ids", "Missing event ids given up as rolled back."
+        )
 
     # Every metric: the graphql_api_ prefix, this app's registry, the latency buckets.
 
@@ -256,6 +287,27 @@ class Metrics:
     def outbox_backlog(self, *, rows: int, oldest_age_s: float | None) -> None:
         self.outbox_backlog_rows.set(rows)
         self.outbox_oldest_age.set(oldest_age_s or 0.0)
+
+    # -- the live feed (graphql_api.feed.hub.FeedObserver) ---------------------
+
+    def feed_polled(self, *, outcome: str, seconds: float) -> None:
+        self.feed_polls(outcome).inc()
+
+    def feed_fanned_out(self, *, lags_s: Sequence[float], deliveries: int, given_up: int) -> None:
+        for lag in lags_s:
+            self.feed_poll_lag.observe(max(0.0, lag))
+        self.feed_delivered.inc(deliveries)
+        if given_up:
+            self.feed_given_up.inc(given_up)
+
+    def feed_subscribers(self, count: int) -> None:
+        self.feed_subscriber_count.set(count)
+
+    def feed_paused(self, paused: bool) -> None:
+        self.feed_paused_state.set(1 if paused else 0)
+
+    def feed_dropped(self, reason: str) -> None:
+        self.feed_dropped_subscribers.labels(reason).inc()
 
     # -- pools (resources.Resources.pool_usage) ------------------------------
 

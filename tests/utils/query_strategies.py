@@ -22,6 +22,7 @@ from graphql import (
 )
 from hypothesis import strategies as st
 
+from graphql_api.schema.feed import EVENTS
 from graphql_api.schema.pagination import CUSTOMERS, SALES_REPS, cursor_for
 
 # Good values more often than bad ones: a bad argument makes the fast path
@@ -39,6 +40,14 @@ _CURSORS = (
     cursor_for(SALES_REPS, "C-00010"),
     "bad",
 )
+# The events feed's positions: early, late, past the newest event; then foreign ones.
+_FEED_CURSORS = (
+    cursor_for(EVENTS, "3"),
+    cursor_for(EVENTS, "1200"),
+    cursor_for(EVENTS, "99999"),
+    cursor_for(EVENTS, "x1"),
+    cursor_for(CUSTOMERS, "C-00010"),
+)
 _STATUSES = ("ACTIVE", "PROSPECT", "CHURNED", "INACTIVE")
 
 # Arguments by name: a literal in GraphQL syntax and the same as a variable value.
@@ -47,6 +56,10 @@ _ARGUMENT_VALUES: dict[str, tuple[Any, ...]] = {
     "first": _FIRSTS,
     "after": (*_CURSORS, None),
     "status": (*_STATUSES, None),
+    # The events feed's filters: either, both or neither (left out).
+    "customerId": ("C-00001", "C-00137", "C-99999", "bad id!"),
+    "salesRepId": ("SR-001", "SR-020", "SR-404", ""),
+    "feedAfter": (*_FEED_CURSORS, None),
 }
 
 _GOOD_ARGUMENT_VALUES: dict[str, tuple[Any, ...]] = {
@@ -54,6 +67,9 @@ _GOOD_ARGUMENT_VALUES: dict[str, tuple[Any, ...]] = {
     "first": _GOOD_FIRSTS,
     "after": (*_CURSORS[:3], None),
     "status": (*_STATUSES, None),
+    "customerId": ("C-00001", "C-00137", "C-99999"),
+    "salesRepId": ("SR-001", "SR-020", "SR-404"),
+    "feedAfter": (*_FEED_CURSORS[:3], None),
 }
 
 _FILTERS: tuple[dict[str, Any], ...] = (
@@ -68,7 +84,17 @@ _FILTERS: tuple[dict[str, Any], ...] = (
 )
 
 _ENUM_ARGUMENTS = frozenset({"status"})
-_VARIABLE_TYPES = {"id": "ID!", "first": "Int", "after": "String", "status": "CustomerStatus"}
+# A root field the fast path leaves to strawberry: generated on its own
+# (feed_queries), so read_queries still compare the fast path with the reference.
+_FEED_FIELD = "customerEvents"
+_VARIABLE_TYPES = {
+    "id": "ID!",
+    "first": "Int",
+    "after": "String",
+    "status": "CustomerStatus",
+    "customerId": "ID",
+    "salesRepId": "ID",
+}
 
 
 def _literal(name: str, value: Any) -> str:
@@ -111,7 +137,9 @@ _OMITTED = object()
 
 
 @st.composite
-def _arguments(draw: st.DrawFn, definition: GraphQLField, document: _Document) -> str:
+def _arguments(
+    draw: st.DrawFn, definition: GraphQLField, document: _Document, field_name: str
+) -> str:
     parts = []
     for name in definition.args:
         if name == "filter":
@@ -121,10 +149,12 @@ def _arguments(draw: st.DrawFn, definition: GraphQLField, document: _Document) -
         required = isinstance(definition.args[name].type, GraphQLNonNull)
         if not required and draw(st.integers(0, 2)) == 0:
             continue
+        # The events feed's cursors are positions of its own.
+        pool = "feedAfter" if (field_name, name) == (_FEED_FIELD, "after") else name
         value = draw(
-            st.sampled_from(_GOOD_ARGUMENT_VALUES[name])
+            st.sampled_from(_GOOD_ARGUMENT_VALUES[pool])
             if draw(st.integers(0, 9))
-            else st.sampled_from(_ARGUMENT_VALUES[name])
+            else st.sampled_from(_ARGUMENT_VALUES[pool])
         )
         if draw(st.integers(0, 3)) == 0:
             # A variable: given, given as null, or left out for its default.
@@ -156,19 +186,22 @@ def _directive(draw: st.DrawFn, document: _Document) -> str:
 def _selection_set(
     draw: st.DrawFn, parent: GraphQLObjectType, document: _Document, depth: int
 ) -> str:
-    names = sorted(parent.fields)
+    names = sorted(name for name in parent.fields if name != _FEED_FIELD)
     if depth <= 0:
         names = [
             n
             for n in names
             if not isinstance(get_named_type(parent.fields[n].type), GraphQLObjectType)
         ]
+        if not names:
+            return "{ __typename }"  # a page of the events feed holds objects only
     chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=4))
     selections = []
     for position, name in enumerate(chosen):
         definition = parent.fields[name]
         alias = f"a{position}: " if draw(st.integers(0, 3)) == 0 else ""
-        text = f"{alias}{name}{draw(_arguments(definition, document))}{draw(_directive(document))}"
+        arguments = draw(_arguments(definition, document, name))
+        text = f"{alias}{name}{arguments}{draw(_directive(document))}"
         named = get_named_type(definition.type)
         if isinstance(named, GraphQLObjectType):
             text += " " + draw(_selection_set(named, document, depth - 1))
@@ -196,6 +229,23 @@ def read_queries(draw: st.DrawFn, schema: GraphQLSchema) -> tuple[str, dict[str,
     body = draw(_selection_set(query_type, document, depth=draw(st.integers(1, 4))))
     header = f"query Q({', '.join(document.definitions)})" if document.definitions else "query Q"
     text = " ".join([header, body, *document.fragments])
+    return text, document.variables
+
+
+@st.composite
+def feed_queries(draw: st.DrawFn, schema: GraphQLSchema) -> tuple[str, dict[str, Any]]:
+    """A query of the events feed (Query.customerEvents), with its variables."""
+    document = _Document()
+    query_type = schema.query_type
+    assert query_type is not None
+    definition = query_type.fields[_FEED_FIELD]
+    alias = "feed: " if draw(st.booleans()) else ""
+    arguments = draw(_arguments(definition, document, _FEED_FIELD))
+    page = get_named_type(definition.type)
+    assert isinstance(page, GraphQLObjectType)
+    body = draw(_selection_set(page, document, depth=draw(st.integers(1, 2))))
+    header = f"query Q({', '.join(document.definitions)})" if document.definitions else "query Q"
+    text = " ".join([header, f"{{ {alias}{_FEED_FIELD}{arguments} {body} }}", *document.fragments])
     return text, document.variables
 
 

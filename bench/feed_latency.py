@@ -1,0 +1,236 @@
+"""The live feed's delivery latency: N subscribers, a change every interval
+(`make bench-feed`, and the last case of `make bench`).
+
+`graphql-api serve` (production settings, MySQL, one worker) over a throwaway
+MariaDB with the demo rows; this process opens N websocket subscribers (one
+connection each, half following a customer, half its rep, so every change
+reaches every one of them) and changes that customer's status every interval,
+each change awaited before the next. A delivery's latency is from sending the
+change to a subscriber receiving its event: the write, the wait for the next
+poll, the fan-out, the socket. Every delivery is checked: each subscriber gets
+each change once, in order.
+
+Other work on the machine shows in every number: the report gives the load
+average and the CPU the server and this client used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.credentials import credentials, hs256_token
+from bench.database import Database
+from bench.operations import Peer
+from bench.runner import git_commit
+from bench.servers import PeerProcess, server_env
+from devstack.live_client import LiveClient
+from devstack.mariadb import MariaDBServer
+from graphql_api.admin.db_init import apply_sql_files
+
+CUSTOMER, REP = "C-00021", "SR-001"  # C-00021 is SR-001's in the demo rows
+FEED = """
+subscription Feed($customerId: ID, $salesRepId: ID) {
+  customerEvents(customerId: $customerId, salesRepId: $salesRepId) {
+    __typename
+    ... on CustomerFeedEvent { cursor kind note }
+    ... on CustomerFeedStatus { state }
+  }
+}
+"""
+CHANGE = """
+mutation Change($status: CustomerStatus!, $note: String) {
+  updateCustomerStatus(input: {customerId: "C-00021", status: $status, note: $note}) {
+    __typename
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class FeedBenchConfig:
+    subscribers: int = 1_000
+    interval_s: float = 0.1
+    duration_s: float = 30.0
+    # The server's GRAPHQL_API_FEED_POLL_INTERVAL; None: its default.
+    poll_interval_s: float | None = None
+    output_dir: Path = Path("bench/results")
+
+
+@dataclass
+class _Deliveries:
+    sent: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    out_of_order: int = 0
+    unexpected: int = 0
+
+
+def _viewer_token(secret: str, n: int) -> str:
+    now = int(time.time())
+    claims = {"sub": f"viewer-{n:05d}", "roles": ["viewer"], "iat": now, "exp": now + 86_400}
+    return hs256_token(secret, claims)
+
+
+async def _subscribe(base_url: str, n: int) -> tuple[LiveClient, str]:
+    client = await LiveClient.open(base_url, token=_viewer_token(credentials().secret, n))
+    variables = {"customerId": CUSTOMER} if n % 2 == 0 else {"salesRepId": REP}
+    id = await client.subscribe(FEED, variables)
+    live = await client.data(id)
+    assert live["customerEvents"]["state"] == "LIVE", live
+    return client, id
+
+
+async def _receive(client: LiveClient, id: str, count: int, seen: _Deliveries) -> None:
+    """`count` events for one subscriber, each once and in order."""
+    expected = 0
+    while expected < count:
+        message = (await client.data(id, timeout_s=120))["customerEvents"]
+        received = time.perf_counter()
+        if message["__typename"] != "CustomerFeedEvent":
+            continue  # a status message: not a delivery
+        note = message["note"]
+        if note not in seen.sent:
+            seen.unexpected += 1
+            continue
+        if note != f"change-{expected}":
+            seen.out_of_order += 1
+        expected = int(note.removeprefix("change-")) + 1
+        seen.latencies.append(received - seen.sent[note])
+
+
+async def _changes(base_url: str, config: FeedBenchConfig, seen: _Deliveries) -> int:
+    """One change every interval for the duration; each awaited before the next."""
+    count = round(config.duration_s / config.interval_s)
+    headers = {"Authorization": credentials().authorization}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
+        start = time.perf_counter()
+        for n in range(count):
+            await asyncio.sleep(max(0.0, start + n * config.interval_s - time.perf_counter()))
+            note = f"change-{n}"
+            status = "INACTIVE" if n % 2 else "ACTIVE"  # the demo's C-00021 starts INACTIVE
+            seen.sent[note] = time.perf_counter()
+            answer = await http.post(
+                "/graphql", json={"query": CHANGE, "variables": {"status": status, "note": note}}
+            )
+            body = answer.json()
+            assert body["data"]["updateCustomerStatus"]["__typename"] == "Customer", body
+    return count
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _measure(server: PeerProcess, config: FeedBenchConfig) -> dict[str, Any]:
+    subscribers: list[tuple[LiveClient, str]] = []
+    for first in range(0, config.subscribers, 100):
+        batch = range(first, min(first + 100, config.subscribers))
+        subscribers += await asyncio.gather(*(_subscribe(server.base_url, n) for n in batch))
+    seen = _Deliveries()
+    count = round(config.duration_s / config.interval_s)
+    cpu_server, cpu_client = server.cpu_seconds(), time.process_time()
+    load_before, started = os.getloadavg(), time.perf_counter()
+    receivers = [_receive(client, id, count, seen) for client, id in subscribers]
+    await asyncio.gather(_changes(server.base_url, config, seen), *receivers)
+    elapsed = time.perf_counter() - started
+    for client, _ in subscribers:
+        await client.close()
+    latencies = seen.latencies
+    return {
+        "deliveries": len(latencies),
+        "expected_deliveries": count * config.subscribers,
+        "out_of_order": seen.out_of_order,
+        "unexpected": seen.unexpected,
+        "latency_ms": {
+            "p50": 1000 * statistics.median(latencies),
+            "p90": 1000 * _percentile(latencies, 0.90),
+            "p99": 1000 * _percentile(latencies, 0.99),
+            "max": 1000 * max(latencies),
+        },
+        "seconds": elapsed,
+        "server_cpu_share": (server.cpu_seconds() - cpu_server) / elapsed,
+        "client_cpu_share": (time.process_time() - cpu_client) / elapsed,
+        "load_average": {"before": load_before[0], "after": os.getloadavg()[0]},
+    }
+
+
+def run_feed_bench(config: FeedBenchConfig) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-feed-") as temporary:
+        work = Path(temporary)
+        with MariaDBServer(base_dir=work / "mariadb") as mariadb:
+            database = Database(
+                mariadb.host, mariadb.port, mariadb.user, mariadb.password, mariadb.database
+            )
+            # The database MariaDBServer made, with the tables and the demo rows.
+            asyncio.run(apply_sql_files(database.settings(), with_seed=True))
+            env = server_env(database.env(), max_page_size=100)
+            if config.poll_interval_s is not None:
+                env["GRAPHQL_API_FEED_POLL_INTERVAL"] = str(config.poll_interval_s)
+            with PeerProcess(Peer.API, env, work) as server:
+                results = asyncio.run(_measure(server, config))
+    return {
+        "meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": git_commit(),
+            "cores": os.cpu_count(),
+            "config": {**asdict(config), "output_dir": str(config.output_dir)},
+        },
+        "results": results,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    meta, results = report["meta"], report["results"]
+    config = meta["config"]
+    latency = results["latency_ms"]
+    poll = config["poll_interval_s"] or "default (0.5)"
+    lines = [
+        f"# Live feed delivery latency, {meta['date']}, commit {meta['commit']}",
+        "",
+        f"{config['subscribers']} subscribers (one connection each), a change every"
+        f" {config['interval_s'] * 1000:g} ms for {config['duration_s']:g} s, poll interval"
+        f" {poll} s; {meta['cores']} cores. Command: `make bench-feed`.",
+        "",
+        "| deliveries | p50 | p90 | p99 | max | server CPU | client CPU | load average |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {results['deliveries']:,} of {results['expected_deliveries']:,}"
+        f" | {latency['p50']:.0f} ms | {latency['p90']:.0f} ms | {latency['p99']:.0f} ms"
+        f" | {latency['max']:.0f} ms | {results['server_cpu_share']:.0%}"
+        f" | {results['client_cpu_share']:.0%}"
+        f" | {results['load_average']['before']:.1f} -> {results['load_average']['after']:.1f} |",
+        "",
+        f"Out of order: {results['out_of_order']}; not sent by the bench: {results['unexpected']}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(report: dict[str, Any], output_dir: Path) -> tuple[Path, Path]:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stem = output_dir / f"feed-{report['meta']['date'].replace('-', '').replace(':', '')}"
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    md_path.write_text(markdown(report))
+    return json_path, md_path
+
+
+def main(config: FeedBenchConfig) -> int:
+    report = run_feed_bench(config)
+    json_path, md_path = write(report, config.output_dir)
+    sys.stdout.write(markdown(report))
+    print(f"\nwrote {json_path} and {md_path}", file=sys.stderr)
+    results = report["results"]
+    complete = results["deliveries"] == results["expected_deliveries"]
+    return 0 if complete and not results["out_of_order"] else 1
