@@ -124,7 +124,11 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if tracing is not None:
             tracing.start()
-        app.state.resources = resources = await open_resources(settings, observer=observer)
+        app.state.resources = resources = await open_resources(
+            settings,
+            observer=observer,
+            on_dynamodb_client=None if tracing is None else tracing.propagate_to,
+        )
         metrics.watch_pools(app.state.resources.pool_usage)
         # What is alive now (modules, the schema, the pools) lives as long as the
         # process: move it out of the collector's reach. A request allocates

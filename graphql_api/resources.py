@@ -11,7 +11,7 @@ import time.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -341,11 +341,20 @@ async def _start_relay(
     log.info("outbox relay started for DynamoDB table %s", settings.dynamodb.table)
 
 
-async def open_resources(settings: Settings, *, observer: StoreObserver | None = None) -> Resources:
-    """Everything the settings ask for, open; on a failure, what was opened is closed."""
+async def open_resources(
+    settings: Settings,
+    *,
+    observer: StoreObserver | None = None,
+    on_dynamodb_client: Callable[[DynamoDBClient], None] | None = None,
+) -> Resources:
+    """Everything the settings ask for, open; on a failure, what was opened is closed.
+    `on_dynamodb_client` sees the DynamoDB client once it is open (tracing registers
+    its `traceparent` header there)."""
     observer = observer or NoObserver()
     async with AsyncExitStack() as opening:
         connections = await _open_connections(settings, opening)
+        if on_dynamodb_client is not None and connections.dynamodb is not None:
+            on_dynamodb_client(connections.dynamodb)
         chain_slots = _chain_slots(settings, connections, _Slots(settings, observer))
         await _start_relay(settings, connections, opening, observer)
         # Opened without a failure: from here the Resources close it all.

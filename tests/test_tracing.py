@@ -19,6 +19,7 @@ from devstack.ports import free_port
 from graphql_api.app import create_app
 from graphql_api.settings import load_settings
 from tests.utils.otlp_receiver import OtlpReceiver
+from tests.utils.recording_proxy import RecordingProxy
 from tests.utils.spans import RecordingExporter
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -121,28 +122,28 @@ def test_a_fallback_to_dynamodb_shows_the_failed_call_the_event_and_the_breaker(
     moto: MotoServer,
 ) -> None:
     exporter = RecordingExporter()
-    env = dynamodb_env(
-        moto,
-        RDS_ENDPOINT="127.0.0.1",
-        RDS_PORT=str(free_port()),  # nothing listens: refused at once
-        RDS_USERNAME="nobody",
-        GRAPHQL_API_BREAKER_FAILURES="1",
-        GRAPHQL_API_OUTBOX_RELAY="false",
-    )
-    app = AppServer(create_app(load_settings(env), span_exporter=exporter))
-    with app, httpx.Client(base_url=app.base_url) as http:
-        exporter.clear()
-        body = http.post("/graphql", json={"query": CUSTOMER}).json()
+    with RecordingProxy(moto.endpoint_url) as proxy:
+        env = dynamodb_env(
+            moto,
+            DYNAMODB_ENDPOINT_URL=proxy.url,  # to moto, each request's headers kept
+            RDS_ENDPOINT="127.0.0.1",
+            RDS_PORT=str(free_port()),  # nothing listens: refused at once
+            RDS_USERNAME="nobody",
+            GRAPHQL_API_BREAKER_FAILURES="1",
+            GRAPHQL_API_OUTBOX_RELAY="false",
+        )
+        app = AppServer(create_app(load_settings(env), span_exporter=exporter))
+        with app, httpx.Client(base_url=app.base_url) as http:
+            exporter.clear()
+            body = http.post("/graphql", json={"query": CUSTOMER}).json()
     assert body["extensions"]["stores"] == {"used": ["DYNAMODB"], "degraded": True}
     finished = exporter.wait_for("POST /graphql")
     operation = _one(finished, "query Customer")
     failed = _one(finished, "customers_and_reps_by_ids mysql")
     served = _one(finished, "customers_and_reps_by_ids dynamodb")
     assert _parent_of(failed) == _parent_of(served) == operation.context.span_id
-    assert (failed.status.status_code, failed.status.description) == (
-        StatusCode.ERROR,
-        "connection",
-    )
+    assert failed.status.status_code is StatusCode.ERROR
+    assert failed.status.description == "connection"
     assert (served.attributes or {})["db.system"] == "dynamodb"
     events = {event.name: dict(event.attributes or {}) for event in operation.events}
     assert events["breaker.transition"] == {
@@ -153,6 +154,10 @@ def test_a_fallback_to_dynamodb_shows_the_failed_call_the_event_and_the_breaker(
         "graphql_api.from_store": "mysql",
         "graphql_api.to_store": "dynamodb",
     }
+    # The trace went on to DynamoDB: its request named the operation as its parent.
+    trace_id = f"{operation.context.trace_id:032x}"
+    passed_on = {h["traceparent"].rpartition("-")[0] for h in proxy.headers if "traceparent" in h}
+    assert passed_on == {f"00-{trace_id}-{operation.context.span_id:016x}"}
 
 
 def test_spans_reach_an_otlp_receiver_from_a_served_process() -> None:

@@ -9,6 +9,8 @@ own, so tests can run several side by side.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -17,9 +19,13 @@ from opentelemetry.trace import Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from graphql_api.stores.observer import StoreObserver
-from graphql_api.tracing.operations import OperationSpans
+from graphql_api.tracing.operations import OperationSpans, current_operation_context
 from graphql_api.tracing.stores import TracingObserver
 from graphql_api.web.execution import Execution
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest
+    from types_aiobotocore_dynamodb.client import DynamoDBClient
 
 _SERVICE = "graphql-api"
 
@@ -47,6 +53,17 @@ class Tracing:
         """Operation spans around the fast path's and strawberry's executions."""
         self._operations = OperationSpans(self.tracer, execution.schema)
         self._operations.instrument(execution)
+
+    def propagate_to(self, client: DynamoDBClient) -> None:
+        """Every DynamoDB request carries the trace on (`traceparent`, `tracestate`),
+        its parent the operation that made it. Added after signing: SigV4 checks only
+        the headers it signed."""
+        propagator = self.propagator
+
+        def inject(request: AWSPreparedRequest, **_: Any) -> None:
+            propagator.inject(request.headers, context=current_operation_context())
+
+        client.meta.events.register("before-send.dynamodb", inject)
 
     def observer(self, inner: StoreObserver) -> StoreObserver:
         """`inner` told everything as before, and each store call a span."""
