@@ -1,0 +1,102 @@
+"""One `graphql-api` sync command as its own process, as an operator runs it: its wall time
+(start-up included), its peak RSS, what it printed, and the counts it reported."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from resource import struct_rusage
+
+from bench.servers import REPO_ROOT
+
+_TOTAL = re.compile(r"total: inserted (\d+), updated (\d+), unchanged (\d+), rejected (\d+)")
+_COMPARED = re.compile(r"^\w+: \d+ in MySQL, (\d+) in DynamoDB", re.MULTILINE)
+_DELIVERED = re.compile(r"delivered (\d+) changes(?: \((\d+) DynamoDB items\))?")
+_PROGRESS = re.compile(r"(\d+) items, \d+/s")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRun:
+    args: tuple[str, ...]
+    seconds: float
+    peak_rss_mib: float
+    # None when the run was stopped at its time limit.
+    exit_code: int | None
+    stdout: str
+    stderr: str
+
+    @property
+    def stopped(self) -> bool:
+        return self.exit_code is None
+
+    def items(self) -> int | None:
+        """The items the command went through, from its report (or, when it was
+        stopped, from its last progress line); None when it said nothing countable."""
+        if self.stopped:
+            found = _PROGRESS.findall(self.stderr)
+            return int(found[-1]) if found else None
+        if total := _TOTAL.search(self.stdout):
+            return sum(int(count) for count in total.groups())
+        if compared := _COMPARED.findall(self.stdout):
+            return sum(int(count) for count in compared)
+        return None
+
+    def delivered(self) -> tuple[int, int | None] | None:
+        """`outbox drain`: the changes delivered and the DynamoDB items written for them
+        (None where the relay does not say)."""
+        found = _DELIVERED.search(self.stdout)
+        if found is None:
+            return None
+        return int(found[1]), None if found[2] is None else int(found[2])
+
+    def describe(self) -> str:
+        tail = (self.stdout + self.stderr).strip().splitlines()[-5:]
+        state = "stopped at the time limit" if self.stopped else f"exit {self.exit_code}"
+        return f"`graphql-api {' '.join(self.args)}`: {state}; " + " / ".join(tail)
+
+
+def run_sync_command(
+    args: Sequence[str], *, env: Mapping[str, str], work: Path, time_limit_s: float | None
+) -> CommandRun:
+    """Runs `graphql-api ARGS` to its end (or kills it at `time_limit_s`)."""
+    out_path, err_path = work / "command.out", work / "command.err"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graphql_api", *args],
+            # The package of this tree, whatever is installed; files it writes (rejects)
+            # go to the run's directory.
+            env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT), **env},
+            cwd=work,
+            stdout=out,
+            stderr=err,
+        )
+        started = time.perf_counter()
+        # wait4 gives this child's own peak RSS (getrusage would give the largest of all).
+        ended: list[tuple[int, int, struct_rusage]] = []
+        waiter = threading.Thread(target=lambda: ended.append(os.wait4(process.pid, 0)))
+        waiter.start()
+        waiter.join(time_limit_s)
+        stopped = waiter.is_alive()
+        if stopped:
+            process.kill()
+            waiter.join()
+        seconds = time.perf_counter() - started
+    _, status, usage = ended[0]
+    # Reaped here already: tell Popen, so it does not wait for the process again.
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return CommandRun(
+        args=tuple(args),
+        seconds=seconds,
+        # ru_maxrss is in KiB on Linux.
+        peak_rss_mib=usage.ru_maxrss / 1024,
+        exit_code=None if stopped else process.returncode,
+        stdout=out_path.read_text(),
+        stderr=err_path.read_text(),
+    )
