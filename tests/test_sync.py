@@ -42,9 +42,10 @@ from tests.utils.metrics import scrape, value
 pytestmark = pytest.mark.long_running
 
 # moto's Scan walks the whole table on every call, so a migration costs rows x pages.
-# 1,000 customers in pages of 200 items still give every one of the four segments of
-# each phase several pages (about 500 items a segment), which is what checkpoints,
-# resuming and paging need; more rows would only prove the same thing slower.
+# 1,000 customers (and an event each) in pages of 200 items still give every one of the
+# four segments of the scan several pages (about 500 items a segment), and pages that
+# end inside a customer's partition: what checkpoints, resuming and paging need; more
+# rows would only prove the same thing slower.
 REPS, CUSTOMERS = 20, 1_000
 PAGES = ("--page-size", "200")
 EPOCH = datetime(2023, 5, 1, tzinfo=UTC)
@@ -279,14 +280,14 @@ HELD_CUSTOMER = f"B{CUSTOMERS - 1:05d}"
 
 
 def _killable(process: subprocess.Popen[bytes], mariadb: MariaDBServer, database: str) -> bool:
-    """Three customer segments done, the fourth part way: its earlier pages
-    committed, the page with the held row unable to. The state to kill it in."""
+    """Three segments of the table's scan done, the fourth part way: its earlier
+    pages committed, the page with the held row unable to. The state to kill it in."""
     assert process.poll() is None, "the migration ended before it could be killed"
     return (
         count(
             mariadb,
             "SELECT COALESCE(SUM(done) = 3 AND SUM(NOT done AND position IS NOT NULL) = 1, 0)"
-            f" FROM {database}.migration_checkpoints WHERE phase = 'customers'",
+            f" FROM {database}.migration_checkpoints WHERE phase = 'scan'",
         )
         == 1
     )
@@ -321,7 +322,7 @@ def test_killed_migration_resumes_to_the_same_content(
             wait_for(
                 lambda: _killable(process, mariadb, database),
                 timeout_s=300,
-                what="three customer segments done and the fourth held part way",
+                what="three scan segments done and the fourth held part way",
             )
         finally:
             # The kill under test (it also ends the migration if the wait failed).
