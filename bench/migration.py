@@ -215,15 +215,19 @@ def run_migration_bench(config: MigrationBenchConfig) -> dict[str, Any]:
     load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-migration-") as temporary:
         work = Path(temporary)
-        with (
-            loaded_database(work, config.scale) as (database, counts),
-            MotoServer(log_path=work / "moto.log") as moto,
-        ):
-            env = {**database.env(), **dynamodb_env(moto, DYNAMODB_TABLE=_COPY_TABLE)}
-            asyncio.run(_create_tables(env, (_RAW_WRITE_TABLE, _COPY_TABLE)))
-            run = _Run(config, work, env)
-            _say(run.started, f"loaded {counts}")
-            raws = _measure(run, database)
+        with loaded_database(work, config.scale) as (database, counts):
+            moto = MotoServer(log_path=work / "moto.log")
+            moto.start()
+            try:
+                env = {**database.env(), **dynamodb_env(moto, DYNAMODB_TABLE=_COPY_TABLE)}
+                asyncio.run(_create_tables(env, (_RAW_WRITE_TABLE, _COPY_TABLE)))
+                run = _Run(config, work, env)
+                _say(run.started, f"loaded {counts}")
+                raws = _measure(run, database)
+            finally:
+                # Its tables are throwaway, and a graceful stop of a large heap can take
+                # longer than the grace period.
+                moto.kill()
             mariadb = database.server_version()
     return {
         "meta": {
