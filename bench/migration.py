@@ -54,6 +54,7 @@ class MigrationBenchConfig:
     output_dir: Path
     # Stops a command that runs longer (None: no limit); its rate is then its progress's.
     time_limit_s: float | None = None
+    storm_mutations: int = STORM_MUTATIONS
 
 
 def _say(started: float, message: str) -> None:
@@ -132,23 +133,24 @@ class _Run:
 
 def _storm_and_drain(run: _Run, database: Database, customers: int, raws: dict[str, Any]) -> None:
     ids = [customer_id(n) for n in range(1, customers + 1)]
-    storm(database.settings(), customer_ids=ids, mutations=STORM_MUTATIONS)
-    _say(run.started, f"storm: {STORM_MUTATIONS} mutations wait in the outbox")
+    mutations = run.config.storm_mutations
+    storm(database.settings(), customer_ids=ids, mutations=mutations)
+    _say(run.started, f"storm: {mutations} mutations wait in the outbox")
     drain = run.command("outbox drain", ["outbox", "drain"])
     delivered = drain.delivered()
     changes, items = delivered if delivered else (0, None)
-    if changes != STORM_MUTATIONS and not drain.stopped:
-        run.problems.append(f"outbox drain delivered {changes} of {STORM_MUTATIONS} changes")
+    if changes != mutations and not drain.stopped:
+        run.problems.append(f"outbox drain delivered {changes} of {mutations} changes")
     # A relay that does not count its items wrote at most an event and a customer a change.
     run.record(
-        f"outbox drain ({STORM_MUTATIONS:,} mutations)",
+        f"outbox drain ({mutations:,} mutations)",
         drain,
         items if items is not None else 2 * changes,
         _limit(raws, "BatchWriteItem"),
     )
 
 
-def _measure(run: _Run, database: Database) -> dict[str, raw.Timed]:
+def _measure(run: _Run, database: Database, customers: int) -> dict[str, raw.Timed]:
     started = run.started
     client = raw.dynamodb_client(run.env)
     raws: dict[str, raw.Timed] = {}
@@ -167,7 +169,7 @@ def _measure(run: _Run, database: Database) -> dict[str, raw.Timed]:
         m2d.items(),
         _limit(raws, "BatchWriteItem", "MariaDB SELECT"),
     )
-    _storm_and_drain(run, database, customers=_customers(database), raws=raws)
+    _storm_and_drain(run, database, customers=customers, raws=raws)
 
     raws["Scan, sequential"] = raw.sequential_scan(client, table=_COPY_TABLE)
     _say(started, f"raw Scan, sequential: {raws['Scan, sequential']}")
@@ -200,17 +202,6 @@ def _rate(timed: raw.Timed) -> float:
     return timed.per_second
 
 
-def _customers(database: Database) -> int:
-    connection = database.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM customers")
-            row = cursor.fetchone()
-    finally:
-        connection.close()
-    return int(row[0])
-
-
 def run_migration_bench(config: MigrationBenchConfig) -> dict[str, Any]:
     load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-migration-") as temporary:
@@ -223,7 +214,7 @@ def run_migration_bench(config: MigrationBenchConfig) -> dict[str, Any]:
                 asyncio.run(_create_tables(env, (_RAW_WRITE_TABLE, _COPY_TABLE)))
                 run = _Run(config, work, env)
                 _say(run.started, f"loaded {counts}")
-                raws = _measure(run, database)
+                raws = _measure(run, database, counts.customers)
             finally:
                 # Its tables are throwaway, and a graceful stop of a large heap can take
                 # longer than the grace period.
@@ -234,12 +225,8 @@ def run_migration_bench(config: MigrationBenchConfig) -> dict[str, Any]:
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "commit": git_commit(),
             "scale": config.scale.name,
-            "rows": {
-                "sales_reps": counts.sales_reps,
-                "customers": counts.customers,
-                "events": counts.events,
-            },
-            "storm_mutations": STORM_MUTATIONS,
+            "rows": counts.as_json(),
+            "storm_mutations": config.storm_mutations,
             "time_limit_s": config.time_limit_s,
             "total_s": round(time.monotonic() - run.started, 1),
             "load_average": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},

@@ -37,6 +37,7 @@ from graphql_api.stores.records import (
     DataSource,
     SalesRepRecord,
 )
+from graphql_api.sync.dynamodb_rows import key_text
 from tests.utils.metrics import scrape, value
 
 pytestmark = pytest.mark.long_running
@@ -343,17 +344,63 @@ def test_killed_migration_resumes_to_the_same_content(
     assert "the stores agree" in check.stdout, check.stdout
 
 
-def test_mysql_to_dynamodb_into_an_empty_table(
+async def _all_items(env: dict[str, str]) -> list[items.Item]:
+    settings = dynamodb_settings(env)
+    found: list[items.Item] = []
+    async with dynamodb_client(settings) as client:
+        params: dict[str, Any] = {"TableName": settings.table}
+        while True:
+            page = await client.scan(**params)
+            found += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=key_text)
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+async def _corrupt(env: dict[str, str]) -> None:
+    """One customer's city changed and one event gone, behind MySQL's back."""
+    settings = dynamodb_settings(env)
+    async with dynamodb_client(settings) as client:
+        key = items.customer_key("B00003")
+        await client.update_item(
+            TableName=settings.table,
+            Key=key,
+            UpdateExpression="SET city = :city",
+            ExpressionAttributeValues={":city": {"S": "Nowhere"}},
+        )
+        event = {items.PK: {"S": items.customer_pk("B00004")}, items.SK: {"S": items.event_sk(5)}}
+        await client.delete_item(TableName=settings.table, Key=event)
+
+
+# An item of no kind the sync commands know: verify and the migrations pass it by.
+UNRELATED: items.Item = {items.PK: {"S": "OTHER#1"}, items.SK: {"S": "PROFILE"}}
+
+
+def test_mysql_to_dynamodb_writes_the_same_items_with_or_without_reading_back(
     migrated: Migrated, moto: MotoServer, tmp_path: Path
 ) -> None:
-    env = {**migrated.env, **new_table(moto, [])}
-    result = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=env, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert f"customers: inserted {CUSTOMERS}, updated 0, unchanged 0, rejected 0" in result.stdout
-    check = graphql_api("verify", *PAGES, env=env, cwd=tmp_path)
+    # Into an empty table nothing is read back; into one that held anything, every
+    # page is compared first. The same rows must come out either way.
+    empty = {**migrated.env, **new_table(moto, [])}
+    held = {**migrated.env, **new_table(moto, [UNRELATED])}
+    outputs = [
+        graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=env, cwd=tmp_path)
+        for env in (empty, held)
+    ]
+    for result in outputs:
+        assert result.returncode == 0, result.stderr
+        assert f"customers: inserted {CUSTOMERS}, updated 0, unchanged 0" in result.stdout
+    written = asyncio.run(_all_items(empty))
+    assert [item for item in asyncio.run(_all_items(held)) if item != UNRELATED] == written
+    check = graphql_api("verify", *PAGES, env=empty, cwd=tmp_path)
     assert "the stores agree" in check.stdout, check.stdout
-    again = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=env, cwd=tmp_path)
+    again = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=held, cwd=tmp_path)
     assert "nothing to change" in again.stdout
+    asyncio.run(_corrupt(empty))
+    repair = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=empty, cwd=tmp_path)
+    assert "customers: inserted 0, updated 1, unchanged 999, rejected 0" in repair.stdout
+    assert "events: inserted 1, updated 0, unchanged 999, rejected 0" in repair.stdout
+    assert asyncio.run(_all_items(empty)) == written
 
 
 def _planted() -> tuple[list[items.Item], dict[str, str]]:
