@@ -1,5 +1,6 @@
 """One `graphql-api` sync command as its own process, as an operator runs it: its wall time
-(start-up included), its peak RSS, what it printed, and the counts it reported."""
+(start-up included), its peak RSS (VmHWM, read every 50 ms while it runs), what it
+printed, and the counts it reported."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from resource import struct_rusage
 
 from bench.servers import REPO_ROOT
 
@@ -20,6 +19,21 @@ _TOTAL = re.compile(r"total: inserted (\d+), updated (\d+), unchanged (\d+), rej
 _COMPARED = re.compile(r"^\w+: \d+ in MySQL, (\d+) in DynamoDB", re.MULTILINE)
 _DELIVERED = re.compile(r"delivered (\d+) changes(?: \((\d+) DynamoDB items\))?")
 _PROGRESS = re.compile(r"(\d+) items, \d+/s")
+_POLL_S = 0.05
+
+
+def _peak_rss_kib(pid: int) -> int:
+    """The process's peak RSS so far (VmHWM, its own address space's, which exec
+    started afresh: wait4's ru_maxrss would count this process's pages from before the
+    exec too); 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,24 +92,22 @@ def run_sync_command(
             stderr=err,
         )
         started = time.perf_counter()
-        # wait4 gives this child's own peak RSS (getrusage would give the largest of all).
-        ended: list[tuple[int, int, struct_rusage]] = []
-        waiter = threading.Thread(target=lambda: ended.append(os.wait4(process.pid, 0)))
-        waiter.start()
-        waiter.join(time_limit_s)
-        stopped = waiter.is_alive()
-        if stopped:
-            process.kill()
-            waiter.join()
+        deadline = None if time_limit_s is None else started + time_limit_s
+        peak_kib = 0
+        stopped = False
+        while process.poll() is None:
+            peak_kib = max(peak_kib, _peak_rss_kib(process.pid))
+            if deadline is not None and time.perf_counter() > deadline:
+                process.kill()
+                process.wait()
+                stopped = True
+                break
+            time.sleep(_POLL_S)
         seconds = time.perf_counter() - started
-    _, status, usage = ended[0]
-    # Reaped here already: tell Popen, so it does not wait for the process again.
-    process.returncode = os.waitstatus_to_exitcode(status)
     return CommandRun(
         args=tuple(args),
         seconds=seconds,
-        # ru_maxrss is in KiB on Linux.
-        peak_rss_mib=usage.ru_maxrss / 1024,
+        peak_rss_mib=peak_kib / 1024,
         exit_code=None if stopped else process.returncode,
         stdout=out_path.read_text(),
         stderr=err_path.read_text(),
