@@ -11,18 +11,20 @@ def _number(value: float | None, digits: int = 0) -> str:
 
 def _commands(commands: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| command | items | s | items/s | held to | limit items/s | ratio | us/item"
-        " | peak RSS MiB |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| command | items | wall s | items/s | held to | limit items/s | ratio | us/item"
+        " | CPU us/item | peak RSS MiB |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for case in commands:
         stopped = " (stopped)" if case["stopped"] else ""
+        # Rates from wall time (the command reported none of its own) are marked.
+        wall = "" if case.get("own_rate", False) else " (wall)"
         lines.append(
             f"| {case['command']}{stopped} | {_number(case['items'])}"
-            f" | {_number(case['seconds'], 1)} | {_number(case['items_per_s'])}"
+            f" | {_number(case['seconds'], 1)} | {_number(case['items_per_s'])}{wall}"
             f" | {case['limit']} | {_number(case['limit_items_per_s'])}"
             f" | {_number(case['ratio'], 2)} | {_number(case['us_per_item'])}"
-            f" | {_number(case['peak_rss_mib'])} |"
+            f" | {_number(case.get('cpu_us_per_item'))} | {_number(case['peak_rss_mib'])} |"
         )
     return lines
 

@@ -1,9 +1,10 @@
 """One `graphql-api` sync command as its own process, as an operator runs it: its wall time
-(start-up included), its peak RSS (VmHWM, read every 50 ms while it runs), what it
-printed, and the counts it reported."""
+(start-up included), its CPU time and peak RSS (VmHWM; both read every 50 ms while
+it runs), what it printed, and the counts and rate it reported."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -13,27 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import proc
 from bench.servers import REPO_ROOT
 
 _TOTAL = re.compile(r"total: inserted (\d+), updated (\d+), unchanged (\d+), rejected (\d+)")
 _COMPARED = re.compile(r"^\w+: \d+ in MySQL, (\d+) in DynamoDB", re.MULTILINE)
-_DELIVERED = re.compile(r"delivered (\d+) changes(?: \((\d+) DynamoDB items\))?")
+_DELIVERED = re.compile(r"delivered (\d+) changes(?: \((\d+) DynamoDB items)?")
+# The rate a command reports of itself: from its first store call to its last.
+_OWN_RATE = re.compile(r"[(, ](\d+) items/s\)")
 _PROGRESS = re.compile(r"(\d+) items, \d+/s")
 _POLL_S = 0.05
-
-
-def _peak_rss_kib(pid: int) -> int:
-    """The process's peak RSS so far (VmHWM, its own address space's, which exec
-    started afresh: wait4's ru_maxrss would count this process's pages from before the
-    exec too); 0 once it is gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +31,8 @@ class CommandRun:
     args: tuple[str, ...]
     seconds: float
     peak_rss_mib: float
+    # User + system, as last read while it ran.
+    cpu_seconds: float
     # None when the run was stopped at its time limit.
     exit_code: int | None
     stdout: str
@@ -61,6 +53,12 @@ class CommandRun:
         if compared := _COMPARED.findall(self.stdout):
             return sum(int(count) for count in compared)
         return None
+
+    def own_rate(self) -> float | None:
+        """Items/s as the command reports it (without the interpreter's start-up);
+        None when it reports none (or was stopped)."""
+        found = None if self.stopped else _OWN_RATE.search(self.stdout)
+        return None if found is None else float(found[1])
 
     def delivered(self) -> tuple[int, int | None] | None:
         """`outbox drain`: the changes delivered and the DynamoDB items written for them
@@ -93,10 +91,13 @@ def run_sync_command(
         )
         started = time.perf_counter()
         deadline = None if time_limit_s is None else started + time_limit_s
-        peak_kib = 0
+        peak_bytes, cpu_s = 0, 0.0
         stopped = False
         while process.poll() is None:
-            peak_kib = max(peak_kib, _peak_rss_kib(process.pid))
+            # Ended between poll() and the read: gone, or a zombie without memory.
+            with contextlib.suppress(OSError, RuntimeError):
+                cpu_s = proc.cpu_seconds(process.pid)
+                peak_bytes = max(peak_bytes, proc.peak_rss_bytes(process.pid))
             if deadline is not None and time.perf_counter() > deadline:
                 process.kill()
                 process.wait()
@@ -107,7 +108,8 @@ def run_sync_command(
     return CommandRun(
         args=tuple(args),
         seconds=seconds,
-        peak_rss_mib=peak_kib / 1024,
+        peak_rss_mib=peak_bytes / 2**20,
+        cpu_seconds=cpu_s,
         exit_code=None if stopped else process.returncode,
         stdout=out_path.read_text(),
         stderr=err_path.read_text(),

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -168,11 +169,13 @@ async def _migrate(args: argparse.Namespace, targets: _Targets) -> int:
 async def _drain(targets: _Targets) -> int:
     async with _opened(targets) as (pool, client):
         relay = OutboxRelay(pool=pool, client=client, table=targets.dynamodb.table)
+        started = time.monotonic()
         delivered = await relay.drain()
+        rate = relay.items_written / max(time.monotonic() - started, 1e-9)
         backlog = await relay.backlog()
     print(
-        f"delivered {delivered} changes ({relay.items_written} DynamoDB items);"
-        f" {backlog.rows} left in the outbox"
+        f"delivered {delivered} changes ({relay.items_written} DynamoDB items,"
+        f" {rate:.0f} items/s); {backlog.rows} left in the outbox"
     )
     return 0
 
@@ -180,6 +183,7 @@ async def _drain(targets: _Targets) -> int:
 async def _verify(args: argparse.Namespace, targets: _Targets) -> int:
     async with _opened(targets) as (pool, client):
         total = await count_items(client, table=targets.dynamodb.table)
+        started = time.monotonic()
         report = await verify(
             pool=pool,
             client=client,
@@ -188,8 +192,11 @@ async def _verify(args: argparse.Namespace, targets: _Targets) -> int:
             page_size=args.page_size,
             progress=Progress(label="verify", total=total),
         )
+        seconds = max(time.monotonic() - started, 1e-9)
     for phase, (in_mysql, in_dynamodb) in report.counts.items():
         print(f"{phase}: {in_mysql} in MySQL, {in_dynamodb} in DynamoDB")
+    compared = sum(in_dynamodb for _, in_dynamodb in report.counts.values())
+    print(f"compared {compared} DynamoDB items ({compared / seconds:.0f} items/s)")
     for difference in report.differences:
         print(f"DIFFERENT {difference}")
     if report.total > len(report.differences):
