@@ -44,11 +44,13 @@ pytestmark = pytest.mark.long_running
 
 # moto's Scan walks the whole table on every call, so a migration costs rows x pages.
 # 1,000 customers (and an event each) in pages of 200 items still give every one of the
-# four segments of the scan several pages (about 500 items a segment), and pages that
-# end inside a customer's partition: what checkpoints, resuming and paging need; more
-# rows would only prove the same thing slower.
+# four segments of a parallel scan several pages (about 500 items a segment), and pages
+# that end inside a customer's partition: what checkpoints, resuming and paging need;
+# more rows would only prove the same thing slower.
 REPS, CUSTOMERS = 20, 1_000
 PAGES = ("--page-size", "200")
+# A parallel scan (one segment is the default): the killed migration needs it.
+SEGMENTS = ("--segments", "4")
 EPOCH = datetime(2023, 5, 1, tzinfo=UTC)
 
 
@@ -313,7 +315,15 @@ def test_killed_migration_resumes_to_the_same_content(
                 [HELD_CUSTOMER],
             )
         process = subprocess.Popen(
-            [sys.executable, "-m", "graphql_api", "migrate", "dynamodb-to-mysql", *PAGES],
+            [
+                sys.executable,
+                "-m",
+                "graphql_api",
+                "migrate",
+                "dynamodb-to-mysql",
+                *SEGMENTS,
+                *PAGES,
+            ],
             env={"PATH": os.environ["PATH"], **env},
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
@@ -335,12 +345,12 @@ def test_killed_migration_resumes_to_the_same_content(
         holder.close()
     assert count(mariadb, f"SELECT COUNT(*) FROM {database}.customers") < CUSTOMERS
     resumed = graphql_api(
-        "migrate", "dynamodb-to-mysql", "--page-size", "150", env=env, cwd=tmp_path
+        "migrate", "dynamodb-to-mysql", *SEGMENTS, "--page-size", "150", env=env, cwd=tmp_path
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed from saved checkpoints" in resumed.stdout
     assert count(mariadb, f"SELECT COUNT(*) FROM {database}.migration_checkpoints") == 0
-    check = graphql_api("verify", *PAGES, env=env, cwd=tmp_path)
+    check = graphql_api("verify", *SEGMENTS, *PAGES, env=env, cwd=tmp_path)
     assert "the stores agree" in check.stdout, check.stdout
 
 
