@@ -18,17 +18,24 @@ _SEED = 20251202
 
 
 async def _storm(
-    settings: MySQLSettings, *, customer_ids: Sequence[str], mutations: int, concurrency: int
+    settings: MySQLSettings,
+    *,
+    customer_ids: Sequence[str],
+    mutations: int,
+    concurrency: int,
+    seed: int,
 ) -> None:
-    rng = random.Random(_SEED)
+    rng = random.Random(seed)
     plan = iter(enumerate(rng.choice(customer_ids) for _ in range(mutations)))
     async with mysql_pool(replace(settings, pool_size=concurrency)) as pool:
         store = MySQLStore(pool, timeout_s=30.0, pool_wait_s=30.0, outbox=True)
 
         async def mutate() -> None:
             for number, customer_id in plan:
+                # A city no earlier storm of this seed set: every change is a real one.
+                city = f"Storm {seed}-{number}"
                 change = CustomerChange(
-                    customer_id=customer_id, actor="bench-storm", fields={"city": f"Storm {number}"}
+                    customer_id=customer_id, actor="bench-storm", fields={"city": city}
                 )
                 await store.update_customer(change=change)
 
@@ -36,9 +43,20 @@ async def _storm(
 
 
 def storm(
-    settings: MySQLSettings, *, customer_ids: Sequence[str], mutations: int, concurrency: int = 8
+    settings: MySQLSettings,
+    *,
+    customer_ids: Sequence[str],
+    mutations: int,
+    concurrency: int = 8,
+    seed: int = _SEED,
 ) -> None:
     """`mutations` city changes on customers drawn (with repeats) from `customer_ids`."""
     asyncio.run(
-        _storm(settings, customer_ids=customer_ids, mutations=mutations, concurrency=concurrency)
+        _storm(
+            settings,
+            customer_ids=customer_ids,
+            mutations=mutations,
+            concurrency=concurrency,
+            seed=seed,
+        )
     )

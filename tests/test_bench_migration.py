@@ -20,6 +20,7 @@ pytestmark = pytest.mark.long_running
 COMMANDS = [
     "migrate mysql-to-dynamodb",
     "outbox drain (60 mutations)",
+    "outbox drain --workers 2 (60 mutations)",
     "verify",
     "migrate dynamodb-to-mysql",
 ]

@@ -38,6 +38,9 @@ EXIT_DIFFERENCES = 4
 # read ahead, keeps up with a store that answers one call at a time (moto, measured by
 # make bench-migration); more help where reading is what limits (a large AWS table).
 SCAN_SEGMENTS = 1
+# `outbox drain` has the pool to itself; the server's relay shares it with requests and
+# keeps to OutboxRelay's default.
+DRAIN_WORKERS = 4
 
 
 def _positive(text: str) -> int:
@@ -91,8 +94,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             help="JSON lines file for invalid items",
         )
     outbox = commands.add_parser("outbox", help="the outbox of changes for DynamoDB")
-    outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
+    drain = outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
         "drain", help="deliver every pending change now, then exit"
+    )
+    drain.add_argument(
+        "--workers",
+        type=_positive,
+        default=DRAIN_WORKERS,
+        help=f"batches delivered at once, each on its own connection (default {DRAIN_WORKERS})",
     )
     check = commands.add_parser("verify", help="compare MySQL and DynamoDB; exit 0 if they agree")
     _scan_options(check)
@@ -168,9 +177,11 @@ async def _migrate(args: argparse.Namespace, targets: _Targets) -> int:
     return EXIT_REJECTS if report.total.rejected else 0
 
 
-async def _drain(targets: _Targets) -> int:
+async def _drain(args: argparse.Namespace, targets: _Targets) -> int:
     async with _opened(targets) as (pool, client):
-        relay = OutboxRelay(pool=pool, client=client, table=targets.dynamodb.table)
+        relay = OutboxRelay(
+            pool=pool, client=client, table=targets.dynamodb.table, workers=args.workers
+        )
         started = time.monotonic()
         delivered = await relay.drain()
         rate = relay.items_written / max(time.monotonic() - started, 1e-9)
@@ -216,7 +227,7 @@ def run_command(args: argparse.Namespace) -> None:
         if args.command == "migrate":
             code = asyncio.run(_migrate(args, targets))
         elif args.command == "outbox":
-            code = asyncio.run(_drain(targets))
+            code = asyncio.run(_drain(args, targets))
         else:
             code = asyncio.run(_verify(args, targets))
     except (GraphqlApiError, ValueError) as error:

@@ -80,6 +80,7 @@ class OutboxRelay:
         client: DynamoDBClient,
         table: str,
         batch_size: int = 250,
+        # Batches in delivery at once, each holding a pooled connection while it runs.
         workers: int = 2,
         writes_in_flight: int = 4,
         idle_s: float = 0.5,
