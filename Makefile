@@ -162,7 +162,7 @@ clean:
 # SCALE=large loads 1,000 reps / 100,000 customers; PROFILE=0 skips the py-spy profile.
 SCALE   ?= default
 PROFILE ?= 1
-.PHONY: bench bench-smoke bench-instructions bench-feed valgrind
+.PHONY: bench bench-smoke bench-instructions bench-feed bench-migration valgrind
 
 bench: $(BIN)/.dev-installed mariadb
 	$(BIN)/python -m bench run --scale $(SCALE) $(if $(filter 0,$(PROFILE)),--no-profile)
@@ -181,3 +181,8 @@ bench-instructions: $(BIN)/.dev-installed mariadb valgrind
 
 valgrind:
 	$(call debian_package,valgrind,The instruction meter)
+
+# The migrate, verify and outbox commands against the stores' raw limits, same run, same
+# rows (bench/migration.py); SCALE=large for 100,000 customers (about an hour).
+bench-migration: $(BIN)/.dev-installed mariadb
+	$(BIN)/python -m bench migration --scale $(SCALE)

@@ -1,5 +1,5 @@
-"""python -m bench run | smoke | instructions | feed (make bench, bench-smoke,
-bench-instructions, bench-feed)."""
+"""python -m bench run | smoke | instructions | feed | migration (make bench,
+bench-smoke, bench-instructions, bench-feed, bench-migration)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 from bench import feed_latency, instructions, smoke
 from bench.data import SCALES
 from bench.database import Database
+from bench.migration import MigrationBenchConfig, run_migration_bench
+from bench.migration_report import markdown as migration_markdown
 from bench.operations import SCALING_FIRSTS
 from bench.report import markdown
 from bench.runner import BenchConfig, git_commit, loaded_database, run_benchmark, write_results
@@ -47,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     feed.add_argument("--duration", type=float, default=30.0, help="seconds of changes")
     feed.add_argument("--poll-interval", type=float, help="the server's feed poll interval")
     feed.add_argument("--output-dir", type=Path, default=Path("bench/results"))
+    migration = commands.add_parser(
+        "migration",
+        help="the migrate, verify and outbox commands against the stores' raw limits"
+        " (make bench-migration)",
+    )
+    # smoke: a few hundred customers, to see that the harness works.
+    migration.add_argument("--scale", choices=sorted(SCALES), default="default")
+    migration.add_argument(
+        "--time-limit", type=float, default=None, help="seconds a command may run; then stopped"
+    )
+    migration.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     report = commands.add_parser("report", help="print the markdown of a results JSON file")
     report.add_argument("results", type=Path)
     return parser
@@ -116,6 +129,22 @@ def _feed(args: argparse.Namespace) -> int:
     return feed_latency.main(config)
 
 
+def _migration(args: argparse.Namespace) -> int:
+    config = MigrationBenchConfig(
+        scale=SCALES[args.scale], output_dir=args.output_dir, time_limit_s=args.time_limit
+    )
+    report = run_migration_bench(config)
+    stamp = report["meta"]["date"].replace("-", "").replace(":", "")
+    stem = args.output_dir / f"migration-{report['meta']['scale']}-{stamp}"
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    text = migration_markdown(report)
+    stem.with_suffix(".md").write_text(text)
+    sys.stdout.write(text)
+    print(f"\nwrote {stem}.json and {stem}.md", file=sys.stderr)
+    return 1 if report["problems"] else 0
+
+
 def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(markdown(json.loads(args.results.read_text())))
     return 0
@@ -128,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "smoke": lambda _: _smoke(),
         "instructions": _instructions,
         "feed": _feed,
+        "migration": _migration,
         "report": _report,
     }
     return commands[args.command](args)

@@ -171,6 +171,9 @@ class LoadedCounts:
     customers: int
     events: int
 
+    def as_json(self) -> dict[str, int]:
+        return {"sales_reps": self.sales_reps, "customers": self.customers, "events": self.events}
+
 
 def load(database: Database, scale: Scale) -> LoadedCounts:
     """Fills the (empty) tables of `database` with the rows of `scale`."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pymysql  # type: ignore[import-untyped, unused-ignore]
 
 from graphql_api.admin.db_init import apply_sql_files
 from graphql_api.settings import MySQLSettings, load_settings
+
+Decoder = Callable[[str], object]
 
 # Statements a request can cost; BEGIN/COMMIT, SET and SHOW are not counted.
 STATEMENT_COUNTERS = (
@@ -45,7 +48,10 @@ class Database:
         assert mysql is not None
         return mysql
 
-    def connect(self, *, database: bool = True) -> pymysql.Connection:  # type: ignore[type-arg, unused-ignore]
+    def connect(
+        self, *, database: bool = True, decoders: Mapping[int, Decoder] | None = None
+    ) -> pymysql.Connection:  # type: ignore[type-arg, unused-ignore]
+        """A PyMySQL connection; `decoders` (by column type) replace PyMySQL's own."""
         return pymysql.connect(
             host=self.host,
             port=self.port,
@@ -54,6 +60,7 @@ class Database:
             database=self.name if database else None,
             autocommit=True,
             charset="utf8mb4",
+            conv={**pymysql.converters.conversions, **(decoders or {})},
         )
 
     def recreate(self) -> None:

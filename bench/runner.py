@@ -208,11 +208,7 @@ def run_benchmark(config: BenchConfig) -> dict[str, Any]:
                 "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "commit": git_commit(),
                 "scale": config.scale.name,
-                "rows": {
-                    "sales_reps": counts.sales_reps,
-                    "customers": counts.customers,
-                    "events": counts.events,
-                },
+                "rows": counts.as_json(),
                 "connections": config.connections,
                 "wrk_threads": config.threads,
                 "warmup_s": config.warmup_s,

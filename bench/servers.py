@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from bench import proc
 from bench.credentials import credentials
 from bench.operations import Peer
 from devstack.ports import free_port
 from devstack.process import ServerProcess, Service, answers_http
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class PeerProcess(ServerProcess):
@@ -42,10 +41,7 @@ class PeerProcess(ServerProcess):
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server so far."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        # Fields after the command name, which may hold spaces, closed by ")".
-        after_name = stat.rsplit(")", 1)[1].split()
-        return (int(after_name[11]) + int(after_name[12])) / _CLOCK_TICKS
+        return proc.cpu_seconds(self.pid)
 
     def reset_peak_rss(self) -> bool:
         """Restart the kernel's peak-RSS mark (VmHWM); False where that is not allowed."""
@@ -56,10 +52,7 @@ class PeerProcess(ServerProcess):
         return True
 
     def peak_rss_bytes(self) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmHWM in /proc/<pid>/status")
+        return proc.peak_rss_bytes(self.pid)
 
     def wait_until_idle(self, *, quiet_s: float = 0.3, timeout_s: float = 180.0) -> None:
         """Returns once the server has used no CPU for `quiet_s` (requests left over

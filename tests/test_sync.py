@@ -37,16 +37,20 @@ from graphql_api.stores.records import (
     DataSource,
     SalesRepRecord,
 )
+from graphql_api.sync.dynamodb_rows import key_text
 from tests.utils.metrics import scrape, value
 
 pytestmark = pytest.mark.long_running
 
 # moto's Scan walks the whole table on every call, so a migration costs rows x pages.
-# 1,000 customers in pages of 200 items still give every one of the four segments of
-# each phase several pages (about 500 items a segment), which is what checkpoints,
-# resuming and paging need; more rows would only prove the same thing slower.
+# 1,000 customers (and an event each) in pages of 200 items still give every one of the
+# four segments of a parallel scan several pages (about 500 items a segment), and pages
+# that end inside a customer's partition: what checkpoints, resuming and paging need;
+# more rows would only prove the same thing slower.
 REPS, CUSTOMERS = 20, 1_000
 PAGES = ("--page-size", "200")
+# A parallel scan (one segment is the default): the killed migration needs it.
+SEGMENTS = ("--segments", "4")
 EPOCH = datetime(2023, 5, 1, tzinfo=UTC)
 
 
@@ -279,14 +283,14 @@ HELD_CUSTOMER = f"B{CUSTOMERS - 1:05d}"
 
 
 def _killable(process: subprocess.Popen[bytes], mariadb: MariaDBServer, database: str) -> bool:
-    """Three customer segments done, the fourth part way: its earlier pages
-    committed, the page with the held row unable to. The state to kill it in."""
+    """Three segments of the table's scan done, the fourth part way: its earlier
+    pages committed, the page with the held row unable to. The state to kill it in."""
     assert process.poll() is None, "the migration ended before it could be killed"
     return (
         count(
             mariadb,
             "SELECT COALESCE(SUM(done) = 3 AND SUM(NOT done AND position IS NOT NULL) = 1, 0)"
-            f" FROM {database}.migration_checkpoints WHERE phase = 'customers'",
+            f" FROM {database}.migration_checkpoints WHERE phase = 'scan'",
         )
         == 1
     )
@@ -311,7 +315,15 @@ def test_killed_migration_resumes_to_the_same_content(
                 [HELD_CUSTOMER],
             )
         process = subprocess.Popen(
-            [sys.executable, "-m", "graphql_api", "migrate", "dynamodb-to-mysql", *PAGES],
+            [
+                sys.executable,
+                "-m",
+                "graphql_api",
+                "migrate",
+                "dynamodb-to-mysql",
+                *SEGMENTS,
+                *PAGES,
+            ],
             env={"PATH": os.environ["PATH"], **env},
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
@@ -321,7 +333,7 @@ def test_killed_migration_resumes_to_the_same_content(
             wait_for(
                 lambda: _killable(process, mariadb, database),
                 timeout_s=300,
-                what="three customer segments done and the fourth held part way",
+                what="three scan segments done and the fourth held part way",
             )
         finally:
             # The kill under test (it also ends the migration if the wait failed).
@@ -333,26 +345,72 @@ def test_killed_migration_resumes_to_the_same_content(
         holder.close()
     assert count(mariadb, f"SELECT COUNT(*) FROM {database}.customers") < CUSTOMERS
     resumed = graphql_api(
-        "migrate", "dynamodb-to-mysql", "--page-size", "150", env=env, cwd=tmp_path
+        "migrate", "dynamodb-to-mysql", *SEGMENTS, "--page-size", "150", env=env, cwd=tmp_path
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed from saved checkpoints" in resumed.stdout
     assert count(mariadb, f"SELECT COUNT(*) FROM {database}.migration_checkpoints") == 0
-    check = graphql_api("verify", *PAGES, env=env, cwd=tmp_path)
+    check = graphql_api("verify", *SEGMENTS, *PAGES, env=env, cwd=tmp_path)
     assert "the stores agree" in check.stdout, check.stdout
 
 
-def test_mysql_to_dynamodb_into_an_empty_table(
+async def _all_items(env: dict[str, str]) -> list[items.Item]:
+    settings = dynamodb_settings(env)
+    found: list[items.Item] = []
+    async with dynamodb_client(settings) as client:
+        params: dict[str, Any] = {"TableName": settings.table}
+        while True:
+            page = await client.scan(**params)
+            found += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=key_text)
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+async def _corrupt(env: dict[str, str]) -> None:
+    """One customer's city changed and one event gone, behind MySQL's back."""
+    settings = dynamodb_settings(env)
+    async with dynamodb_client(settings) as client:
+        key = items.customer_key("B00003")
+        await client.update_item(
+            TableName=settings.table,
+            Key=key,
+            UpdateExpression="SET city = :city",
+            ExpressionAttributeValues={":city": {"S": "Nowhere"}},
+        )
+        event = {items.PK: {"S": items.customer_pk("B00004")}, items.SK: {"S": items.event_sk(5)}}
+        await client.delete_item(TableName=settings.table, Key=event)
+
+
+# An item of no kind the sync commands know: verify and the migrations pass it by.
+UNRELATED: items.Item = {items.PK: {"S": "OTHER#1"}, items.SK: {"S": "PROFILE"}}
+
+
+def test_mysql_to_dynamodb_writes_the_same_items_with_or_without_reading_back(
     migrated: Migrated, moto: MotoServer, tmp_path: Path
 ) -> None:
-    env = {**migrated.env, **new_table(moto, [])}
-    result = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=env, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert f"customers: inserted {CUSTOMERS}, updated 0, unchanged 0, rejected 0" in result.stdout
-    check = graphql_api("verify", *PAGES, env=env, cwd=tmp_path)
+    # Into an empty table nothing is read back; into one that held anything, every
+    # page is compared first. The same rows must come out either way.
+    empty = {**migrated.env, **new_table(moto, [])}
+    held = {**migrated.env, **new_table(moto, [UNRELATED])}
+    outputs = [
+        graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=env, cwd=tmp_path)
+        for env in (empty, held)
+    ]
+    for result in outputs:
+        assert result.returncode == 0, result.stderr
+        assert f"customers: inserted {CUSTOMERS}, updated 0, unchanged 0" in result.stdout
+    written = asyncio.run(_all_items(empty))
+    assert [item for item in asyncio.run(_all_items(held)) if item != UNRELATED] == written
+    check = graphql_api("verify", *PAGES, env=empty, cwd=tmp_path)
     assert "the stores agree" in check.stdout, check.stdout
-    again = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=env, cwd=tmp_path)
+    again = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=held, cwd=tmp_path)
     assert "nothing to change" in again.stdout
+    asyncio.run(_corrupt(empty))
+    repair = graphql_api("migrate", "mysql-to-dynamodb", *PAGES, env=empty, cwd=tmp_path)
+    assert "customers: inserted 0, updated 1, unchanged 999, rejected 0" in repair.stdout
+    assert "events: inserted 1, updated 0, unchanged 999, rejected 0" in repair.stdout
+    assert asyncio.run(_all_items(empty)) == written
 
 
 def _planted() -> tuple[list[items.Item], dict[str, str]]:

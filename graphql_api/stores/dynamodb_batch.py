@@ -34,6 +34,7 @@ _BACKOFF_BASE_S = 0.05
 _BACKOFF_CAP_S = 1.0
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -84,14 +85,40 @@ async def get_batch(
     return found
 
 
-async def put_items(client: DynamoDBClient, *, table: str, rows: Sequence[Item]) -> int:
-    """BatchWriteItem, WRITE_LIMIT items a call; returns how many were written."""
+async def put_items(
+    client: DynamoDBClient, *, table: str, rows: Sequence[Item], concurrency: int = 1
+) -> int:
+    """BatchWriteItem, WRITE_LIMIT items a call, up to `concurrency` calls at a time
+    (so the store works on one while the next is sent); returns how many were written."""
 
     async def send_puts(pending: list[Any]) -> list[Any]:
         response = await client.batch_write_item(RequestItems={table: pending})
         return list(response.get("UnprocessedItems", {}).get(table, []))
 
-    for batch in chunks(rows, WRITE_LIMIT):
+    async def put(batch: Sequence[Item]) -> None:
         puts = [{"PutRequest": {"Item": item}} for item in batch]
         await _until_processed(send_puts, puts, store="dynamodb", sleep=asyncio.sleep)
+
+    await bounded_gather(put, chunks(rows, WRITE_LIMIT), concurrency=concurrency)
     return len(rows)
+
+
+async def bounded_gather(
+    call: Callable[[_T], Awaitable[_R]], arguments: Sequence[_T], *, concurrency: int
+) -> list[_R]:
+    """`call` on every argument, at most `concurrency` at a time; results in order.
+    The first failure cancels the calls still running and is raised."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def bounded(argument: _T) -> _R:
+        async with gate:
+            return await call(argument)
+
+    tasks = [asyncio.ensure_future(bounded(argument)) for argument in arguments]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -21,7 +22,8 @@ from graphql_api.settings import DynamoDBSettings, MySQLSettings, load_settings
 from graphql_api.sync.dynamodb_rows import count_items
 from graphql_api.sync.dynamodb_to_mysql import migrate_dynamodb_to_mysql
 from graphql_api.sync.migration import Migration, MigrationReport
-from graphql_api.sync.mysql_to_dynamodb import migrate_mysql_to_dynamodb
+from graphql_api.sync.mysql_rows import SPECS_BY_PHASE, count_rows
+from graphql_api.sync.mysql_to_dynamodb import PAGE_ROWS, migrate_mysql_to_dynamodb
 from graphql_api.sync.outbox import OutboxRelay
 from graphql_api.sync.progress import Progress
 from graphql_api.sync.rejects import RejectsFile
@@ -32,6 +34,35 @@ if TYPE_CHECKING:
 
 EXIT_REJECTS = 3
 EXIT_DIFFERENCES = 4
+# Parallel scan segments of `migrate dynamodb-to-mysql` and `verify` unless told. One,
+# read ahead, keeps up with a store that answers one call at a time (moto, measured by
+# make bench-migration); more help where reading is what limits (a large AWS table).
+SCAN_SEGMENTS = 1
+# `outbox drain` has the pool to itself; the server's relay shares it with requests and
+# keeps to OutboxRelay's default.
+DRAIN_WORKERS = 4
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _scan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--segments",
+        type=_positive,
+        default=SCAN_SEGMENTS,
+        help=f"parallel scan segments, read at once (default {SCAN_SEGMENTS})",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=_positive,
+        default=None,
+        help="items a Scan page holds at most (default: DynamoDB's pages of 1 MB)",
+    )
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,8 +70,21 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     directions = migrate.add_subparsers(dest="direction", required=True)
     for direction in ("dynamodb-to-mysql", "mysql-to-dynamodb"):
         parser = directions.add_parser(direction, help=f"copy {direction.replace('-', ' ')}")
-        parser.add_argument("--segments", type=int, default=4, help="parallel segments")
-        parser.add_argument("--page-size", type=int, default=500, help="items per batch")
+        if direction == "dynamodb-to-mysql":
+            _scan_options(parser)
+        else:
+            parser.add_argument(
+                "--segments",
+                type=_positive,
+                default=4,
+                help="parallel segments of each table (CRC32 of the key; default 4)",
+            )
+            parser.add_argument(
+                "--page-size",
+                type=_positive,
+                default=PAGE_ROWS,
+                help=f"rows a MySQL page holds (default {PAGE_ROWS})",
+            )
         parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
         parser.add_argument("--restart", action="store_true", help="ignore saved checkpoints")
         parser.add_argument(
@@ -50,12 +94,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             help="JSON lines file for invalid items",
         )
     outbox = commands.add_parser("outbox", help="the outbox of changes for DynamoDB")
-    outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
+    drain = outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
         "drain", help="deliver every pending change now, then exit"
     )
+    drain.add_argument(
+        "--workers",
+        type=_positive,
+        default=DRAIN_WORKERS,
+        help=f"batches delivered at once, each on its own connection (default {DRAIN_WORKERS})",
+    )
     check = commands.add_parser("verify", help="compare MySQL and DynamoDB; exit 0 if they agree")
-    check.add_argument("--segments", type=int, default=4)
-    check.add_argument("--page-size", type=int, default=1000, help="items per Scan page")
+    _scan_options(check)
 
 
 @dataclass(frozen=True)
@@ -103,17 +152,16 @@ def _print_report(report: MigrationReport, *, dry_run: bool, rejects: RejectsFil
 
 
 async def _migrate(args: argparse.Namespace, targets: _Targets) -> int:
-    if args.segments < 1 or args.page_size < 1:
-        sys.exit("graphql-api: --segments and --page-size must be at least 1")
-    migrate = (
-        migrate_dynamodb_to_mysql
-        if args.direction == "dynamodb-to-mysql"
-        else migrate_mysql_to_dynamodb
-    )
+    from_mysql = args.direction == "mysql-to-dynamodb"
+    migrate = migrate_mysql_to_dynamodb if from_mysql else migrate_dynamodb_to_mysql
     async with _opened(targets) as (pool, client):
         resuming = not args.restart and not args.dry_run
         rejects = RejectsFile(args.rejects, resume=resuming)
-        total = await count_items(client, table=targets.dynamodb.table)
+        total = (
+            await count_rows(pool, SPECS_BY_PHASE.values())
+            if from_mysql
+            else await count_items(client, table=targets.dynamodb.table)
+        )
         run = Migration(
             client=client,
             table=targets.dynamodb.table,
@@ -129,29 +177,46 @@ async def _migrate(args: argparse.Namespace, targets: _Targets) -> int:
     return EXIT_REJECTS if report.total.rejected else 0
 
 
-async def _drain(targets: _Targets) -> int:
+async def _drain(args: argparse.Namespace, targets: _Targets) -> int:
     async with _opened(targets) as (pool, client):
-        relay = OutboxRelay(pool=pool, client=client, table=targets.dynamodb.table)
+        relay = OutboxRelay(
+            pool=pool, client=client, table=targets.dynamodb.table, workers=args.workers
+        )
+        started = time.monotonic()
         delivered = await relay.drain()
+        rate = relay.items_written / max(time.monotonic() - started, 1e-9)
         backlog = await relay.backlog()
-    print(f"delivered {delivered} changes; {backlog.rows} left in the outbox")
+    print(
+        f"delivered {delivered} changes ({relay.items_written} DynamoDB items,"
+        f" {rate:.0f} items/s); {backlog.rows} left in the outbox"
+    )
     return 0
 
 
 async def _verify(args: argparse.Namespace, targets: _Targets) -> int:
     async with _opened(targets) as (pool, client):
+        total = await count_items(client, table=targets.dynamodb.table)
+        started = time.monotonic()
         report = await verify(
             pool=pool,
             client=client,
             table=targets.dynamodb.table,
             segments=args.segments,
             page_size=args.page_size,
+            progress=Progress(label="verify", total=total),
         )
+        seconds = max(time.monotonic() - started, 1e-9)
     for phase, (in_mysql, in_dynamodb) in report.counts.items():
         print(f"{phase}: {in_mysql} in MySQL, {in_dynamodb} in DynamoDB")
+    compared = sum(in_dynamodb for _, in_dynamodb in report.counts.values())
+    print(f"compared {compared} DynamoDB items ({compared / seconds:.0f} items/s)")
     for difference in report.differences:
         print(f"DIFFERENT {difference}")
-    print("the stores agree" if report.agree else f"{len(report.differences)} differences")
+    if report.total > len(report.differences):
+        print(f"... and {report.total - len(report.differences)} more")
+    for (phase, problem), count in report.by_problem.items():
+        print(f"{phase}: {count} {problem}")
+    print("the stores agree" if report.agree else f"{report.total} differences")
     return 0 if report.agree else EXIT_DIFFERENCES
 
 
@@ -162,7 +227,7 @@ def run_command(args: argparse.Namespace) -> None:
         if args.command == "migrate":
             code = asyncio.run(_migrate(args, targets))
         elif args.command == "outbox":
-            code = asyncio.run(_drain(targets))
+            code = asyncio.run(_drain(args, targets))
         else:
             code = asyncio.run(_verify(args, targets))
     except (GraphqlApiError, ValueError) as error:

@@ -1,13 +1,14 @@
 """What both migration directions share: a run's inputs, its report, its phases.
 
 Each direction copies one segment of one phase at a time (`copy_segment`);
-`migrate` runs every segment of each phase from its checkpoint, in the order
-parents come before children, and reports what changed.
+`migrate` runs every segment of each phase from its checkpoint, phases in the
+order parents come before children, and reports what changed, per kind of
+record (reps, customers, events).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,13 +47,15 @@ class Migration:
     table: str
     pool: Pool
     segments: int
-    page_size: int
+    # Rows a MySQL page holds; items a Scan page holds at most (None: DynamoDB's 1 MB).
+    page_size: int | None
     dry_run: bool
     rejects: RejectsFile
     progress: Progress
     report: MigrationReport = field(default_factory=MigrationReport)
     # Ids accepted in this run, by kind ("reps", "customers"): in a dry run they are
-    # not in the target, yet children may rightly refer to them.
+    # not in the target, yet children may rightly refer to them. Only reps are kept
+    # across batches (customers come with their events), so this stays small.
     accepted: dict[str, set[str]] = field(
         default_factory=lambda: {"reps": set(), "customers": set()}
     )
@@ -85,15 +88,23 @@ CopySegment = Callable[[Migration, str, int, checkpoints.Checkpoint | None], Awa
 
 
 async def migrate(
-    run: Migration, *, name: str, copy_segment: CopySegment, restart: bool
+    run: Migration,
+    *,
+    name: str,
+    phases: Sequence[str],
+    copy_segment: CopySegment,
+    restart: bool,
 ) -> MigrationReport:
+    """Every segment of each of `phases` in turn (the checkpoints' phases, which the
+    report's need not be), from its checkpoint."""
+
     async def segment(phase: str, number: int, start: checkpoints.Checkpoint | None) -> None:
         await copy_segment(run, phase, number, start)
 
     run.report.resumed = await checkpoints.run_in_phases(
         pool=run.pool,
         migration=name,
-        phases=PHASES,
+        phases=phases,
         segments=run.segments,
         dry_run=run.dry_run,
         restart=restart,

@@ -1,16 +1,18 @@
-"""Bulk writes to MySQL for the sync commands: one SELECT and one multi-row upsert a batch.
+"""Bulk reads and writes of MySQL for the sync commands.
 
-Existing rows are read first and compared record by record, so the counts of
-inserted, updated and unchanged rows are exact and a dry run needs no writes.
+Writes: one SELECT and one multi-row upsert a batch. Existing rows are read
+first and compared record by record, so the counts of inserted, updated and
+unchanged rows are exact, unchanged rows are not written, and a dry run needs
+no writes. Reads: a table in key order, a page at a time (keyset pagination).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from asyncmy.cursors import Cursor
+from asyncmy.pool import Pool
 
 from graphql_api.stores.mysql_tables import (
     CUSTOMERS,
@@ -23,21 +25,19 @@ from graphql_api.stores.mysql_tables import (
 from graphql_api.stores.records import CustomerEventRecord, CustomerRecord, SalesRepRecord
 from graphql_api.sync.counts import SyncCounts
 
-
-def mirrored_fields(
-    record: SalesRepRecord | CustomerRecord | CustomerEventRecord,
-) -> dict[str, Any]:
-    """Every field both stores keep; which store served a record does not count."""
-    values = asdict(record)
-    values.pop("source", None)
-    return values
+# The fields both stores keep, by record type: all but `source` (which store served it).
+MIRRORED_FIELDS: dict[type, tuple[str, ...]] = {
+    spec.record: spec.fields for spec in (SALES_REPS, CUSTOMERS, EVENTS)
+}
 
 
 def same_record(
     left: SalesRepRecord | CustomerRecord | CustomerEventRecord,
     right: SalesRepRecord | CustomerRecord | CustomerEventRecord,
 ) -> bool:
-    return type(left) is type(right) and mirrored_fields(left) == mirrored_fields(right)
+    return type(left) is type(right) and all(
+        getattr(left, name) == getattr(right, name) for name in MIRRORED_FIELDS[type(left)]
+    )
 
 
 async def existing_keys(
@@ -92,6 +92,38 @@ async def upsert(
             [value for record in to_write for value in spec.to_row(record)],
         )
     return counts
+
+
+async def key_ordered_pages(
+    pool: Pool, spec: Table[RecordT], *, page_size: int = 1_000
+) -> AsyncIterator[list[RecordT]]:
+    """Every record of a table, in key order, `page_size` at a time."""
+    after: object = None
+    async with pool.acquire() as connection, connection.cursor() as cursor:
+        while True:
+            condition = f" WHERE {spec.key_column} > %s" if after is not None else ""
+            await cursor.execute(
+                f"SELECT {spec.column_list} FROM {spec.name}{condition}"
+                f" ORDER BY {spec.key_column} LIMIT %s",
+                [after, page_size] if after is not None else [page_size],
+            )
+            rows = await cursor.fetchall()
+            if rows:
+                yield [spec.from_row(row) for row in rows]
+            if len(rows) < page_size:
+                return
+            after = rows[-1][0]
+
+
+async def count_rows(pool: Pool, specs: Iterable[Table[Any]]) -> int:
+    """The rows of the tables together (what a run from MySQL goes through)."""
+    async with pool.acquire() as connection, connection.cursor() as cursor:
+        total = 0
+        for spec in specs:
+            await cursor.execute(f"SELECT COUNT(*) FROM {spec.name}")
+            (count,) = await cursor.fetchone()
+            total += int(count)
+        return total
 
 
 # Each sync phase and the table it fills, in the order parents come before children.

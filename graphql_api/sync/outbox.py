@@ -1,14 +1,21 @@
 """The outbox relay: copies committed MySQL changes to the DynamoDB fallback.
 
 Each mutation leaves an outbox row in its own transaction. The relay takes a
-batch of rows with FOR UPDATE SKIP LOCKED (so several server processes share
-the work without taking the same row), copies each touched customer's
-*current* state and the change's event, then deletes the rows and commits.
+batch of rows with FOR UPDATE SKIP LOCKED (so several workers and server
+processes share the work without taking the same row), copies each touched
+customer's *current* state and the changes' events with BatchWriteItem, 25
+items a call and several calls at once, then deletes the rows and commits.
 
-Delivery is at least once. A customer is written only when its version is
-newer than the one DynamoDB holds (a conditional put), so a late or repeated
-delivery never moves a customer back; events are immutable and keyed by id.
-READ COMMITTED keeps the relay's locks to the rows it took: no gap lock on the
+Delivery is at least once, and a late or repeated delivery never leaves a
+customer older in DynamoDB than in MySQL. BatchWriteItem has no condition, so
+the order of writes is kept another way: after its writes are acknowledged,
+a worker reads the customers' versions in MySQL again, and writes the current
+state of any that changed meanwhile (another worker may have written the newer
+state before this one's older write landed), until the versions it wrote are
+MySQL's. A write that failed or timed out may still land later; its customers
+are compared with MySQL for a while and put right (sync/in_doubt.py). Events
+are immutable and keyed by id. READ COMMITTED keeps the relay's locks to the
+rows it took and lets each re-read see the latest commits: no gap lock on the
 outbox's tail blocks a mutation while the relay talks to DynamoDB.
 """
 
@@ -18,31 +25,45 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from asyncmy.cursors import Cursor
 from asyncmy.pool import Pool
-from botocore.exceptions import ClientError
 
+from graphql_api.errors import GraphqlApiError
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.backoff import full_jitter_delay
-from graphql_api.stores.dynamodb_batch import put_items
-from graphql_api.stores.mysql_tables import CUSTOMERS, EVENTS
+from graphql_api.stores.dynamodb_batch import GET_LIMIT, bounded_gather, chunks, put_items
+from graphql_api.stores.mysql_tables import CUSTOMERS, EVENTS, placeholders
 from graphql_api.stores.observer import NoObserver, StoreObserver
+from graphql_api.sync.dynamodb_rows import get_items
+from graphql_api.sync.in_doubt import InDoubt
 from graphql_api.sync.mysql_rows import fetch_by_keys
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb.client import DynamoDBClient
 
-    from graphql_api.stores.records import CustomerEventRecord, CustomerRecord
+    from graphql_api.stores.records import CustomerRecord
 
 log = logging.getLogger("graphql_api.sync.outbox")
 
 # How long stopping waits for the relay's batch in hand before cutting it off.
 STOP_TIMEOUT_S = 10.0
+# Rounds of "write, read MySQL's versions again" before a batch gives up (its rows
+# stay in the outbox and are delivered again).
+_CATCH_UP_ROUNDS = 5
+
+
+class StillChangingError(GraphqlApiError):
+    """Customers kept changing while a batch was delivered; it is delivered again later."""
+
+    def __init__(self, customer_ids: Sequence[str]) -> None:
+        super().__init__(f"{len(customer_ids)} customers kept changing during delivery")
+        self.customer_ids = customer_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,22 +79,31 @@ class OutboxRelay:
         pool: Pool,
         client: DynamoDBClient,
         table: str,
-        batch_size: int = 100,
+        batch_size: int = 250,
+        # Batches in delivery at once, each holding a pooled connection while it runs.
+        workers: int = 2,
+        writes_in_flight: int = 4,
         idle_s: float = 0.5,
         max_backoff_s: float = 30.0,
         report_every_s: float = 10.0,
         observer: StoreObserver | None = None,
+        in_doubt: InDoubt | None = None,
     ) -> None:
         self._pool = pool
         self._client = client
         self._table = table
         self._batch_size = batch_size
+        self._workers = workers
+        self._writes_in_flight = writes_in_flight
         self._idle_s = idle_s
         self._max_backoff_s = max_backoff_s
         self._report_every_s = report_every_s
         self._observer: StoreObserver = observer or NoObserver()
+        self._in_doubt = InDoubt() if in_doubt is None else in_doubt
         self._last_report = 0.0
         self.delivered = 0
+        # DynamoDB items written: events, customers' states, and states written again.
+        self.items_written = 0
         self.failures = 0
 
     async def backlog(self) -> Backlog:
@@ -86,6 +116,9 @@ class OutboxRelay:
             else (datetime.now(UTC) - oldest.replace(tzinfo=UTC)).total_seconds()
         )
         return Backlog(rows=int(count), oldest_age_s=age)
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
 
     async def drain_once(self) -> int:
         """Delivers one batch; returns how many outbox rows it delivered (0: empty)."""
@@ -100,12 +133,11 @@ class OutboxRelay:
                 )
                 rows = list(await cursor.fetchall())
                 if rows:
-                    customer_ids = sorted({row[1] for row in rows})
-                    customers = await fetch_by_keys(cursor, CUSTOMERS, customer_ids)
-                    events = await fetch_by_keys(
-                        cursor, EVENTS, sorted({int(row[2]) for row in rows})
+                    await self._deliver(
+                        cursor,
+                        customer_ids=sorted({row[1] for row in rows}),
+                        event_ids=sorted({int(row[2]) for row in rows}),
                     )
-                    await self._deliver(list(customers.values()), list(events.values()))
                     # One point delete per row: an IN list may be run as a scan from the
                     # table's start, which waits on rows other drainers hold: a deadlock.
                     await cursor.executemany(
@@ -119,28 +151,70 @@ class OutboxRelay:
         return len(rows)
 
     async def _deliver(
-        self, customers: list[CustomerRecord], events: list[CustomerEventRecord]
+        self, cursor: Cursor, *, customer_ids: list[str], event_ids: list[int]
     ) -> None:
-        await put_items(
-            self._client,
-            table=self._table,
-            rows=[items.event_item(e) for e in events],
-        )
-        await asyncio.gather(*(self._put_if_newer(customer) for customer in customers))
+        customers = await fetch_by_keys(cursor, CUSTOMERS, customer_ids)
+        events = await fetch_by_keys(cursor, EVENTS, event_ids)
+        rows = [items.event_item(e) for e in events.values()]
+        await self._write(cursor, list(customers.values()), events=rows)
 
-    async def _put_if_newer(self, customer: CustomerRecord) -> None:
-        try:
-            await self._client.put_item(
-                TableName=self._table,
-                Item=items.customer_item(customer),
-                ConditionExpression="attribute_not_exists(#pk) OR #version < :version",
-                ExpressionAttributeNames={"#pk": items.PK, "#version": "version"},
-                ExpressionAttributeValues={":version": {"N": str(customer.version)}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+    async def _write(
+        self, cursor: Cursor, customers: list[CustomerRecord], *, events: list[items.Item]
+    ) -> None:
+        """The customers' states (and `events`), then again any state MySQL has moved
+        past meanwhile, until what was written last is what MySQL holds."""
+        for _ in range(_CATCH_UP_ROUNDS):
+            rows = events + [items.customer_item(c) for c in customers]
+            try:
+                await put_items(
+                    self._client, table=self._table, rows=rows, concurrency=self._writes_in_flight
+                )
+            except BaseException:
+                self._in_doubt.note([str(c.id) for c in customers], now=self._now())
                 raise
-            # DynamoDB already holds this version or a newer one: nothing to do.
+            self.items_written += len(rows)
+            customers = await self._moved_on(cursor, customers)
+            if not customers:
+                return
+            events = []
+        raise StillChangingError([str(c.id) for c in customers])
+
+    @staticmethod
+    async def _moved_on(cursor: Cursor, written: Sequence[CustomerRecord]) -> list[CustomerRecord]:
+        """The current state of each written customer MySQL now holds a newer one of."""
+        if not written:
+            return []
+        versions = {str(c.id): c.version for c in written}
+        await cursor.execute(
+            "SELECT customer_id, version FROM customers"
+            f" WHERE customer_id IN ({placeholders(len(versions))})",
+            list(versions),
+        )
+        newer = [key for key, version in await cursor.fetchall() if version != versions[key]]
+        if not newer:
+            return []
+        return list((await fetch_by_keys(cursor, CUSTOMERS, newer)).values())
+
+    async def _put_right(self) -> None:
+        """The customers in doubt whose state in DynamoDB is not MySQL's get MySQL's."""
+        due = self._in_doubt.due(now=self._now())
+        for batch in chunks(due, GET_LIMIT):
+            keys = [items.customer_key(customer_id) for customer_id in batch]
+            found = await get_items(self._client, table=self._table, keys=keys)
+            stored = {_id_of(item): item.get("version", {}).get("N") for item in found}
+            async with self._pool.acquire() as connection, connection.cursor() as cursor:
+                current = await fetch_by_keys(cursor, CUSTOMERS, list(batch))
+            behind = [c for c in current.values() if stored.get(str(c.id)) != str(c.version)]
+            if behind:
+                log.info("outbox relay: %d customers put right in DynamoDB", len(behind))
+                await self.write_states(behind)
+
+    async def write_states(self, customers: Sequence[CustomerRecord]) -> None:
+        """These states of customers, then MySQL's newer ones where it has any: what a
+        delivery does, and what a late one (of states since changed) ends with."""
+        # Autocommit: each re-read of the versions sees the latest commits.
+        async with self._pool.acquire() as connection, connection.cursor() as cursor:
+            await self._write(cursor, list(customers), events=[])
 
     async def _report_backlog(self, *, failing: bool) -> None:
         """The backlog now and then, to the observer (the outbox gauges) and, while
@@ -160,18 +234,33 @@ class OutboxRelay:
             log.info("outbox backlog: %d rows, oldest %s s", backlog.rows, age)
 
     async def drain(self) -> int:
-        """Until the outbox is empty (for `graphql-api outbox drain` and tests)."""
-        total = 0
-        while delivered := await self.drain_once():
-            total += delivered
-        return total
+        """Until the outbox is empty (for `graphql-api outbox drain` and tests), then,
+        after a failed write, until no write in doubt can land any more."""
+
+        async def worker() -> int:
+            total = 0
+            while delivered := await self.drain_once():
+                total += delivered
+            return total
+
+        totals = await bounded_gather(
+            lambda _: worker(), range(self._workers), concurrency=self._workers
+        )
+        while (settled_at := self._in_doubt.settled_at()) is not None:
+            await self._put_right()
+            await asyncio.sleep(min(max(settled_at - self._now(), 0.0), 1.0))
+        return sum(totals)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Beside the server until `stop` is set; outages of either store are waited out."""
+        await asyncio.gather(*(self._work(stop, reports=n == 0) for n in range(self._workers)))
+
+    async def _work(self, stop: asyncio.Event, *, reports: bool) -> None:
         failures_in_a_row = 0
         while not stop.is_set():
             try:
                 delivered = await self.drain_once()
+                await self._put_right()
                 failures_in_a_row = 0
             except Exception as error:
                 # The relay outlives any one failure of either store; it is counted,
@@ -180,7 +269,8 @@ class OutboxRelay:
                 failures_in_a_row += 1
                 self.failures += 1
                 log.warning("outbox relay failed (%s); retrying", type(error).__name__)
-            await self._report_backlog(failing=failures_in_a_row > 0)
+            if reports:
+                await self._report_backlog(failing=failures_in_a_row > 0)
             if delivered:
                 continue
             pause = self._idle_s
@@ -190,6 +280,10 @@ class OutboxRelay:
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=pause)
+
+
+def _id_of(item: items.Item) -> str | None:
+    return item.get("id", {}).get("S")
 
 
 @asynccontextmanager

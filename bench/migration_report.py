@@ -1,0 +1,63 @@
+"""The migration bench's results as markdown: ours against the raw limits, then the limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _commands(commands: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| command | items | wall s | items/s | held to | limit items/s | ratio | us/item"
+        " | CPU us/item | peak RSS MiB |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for case in commands:
+        stopped = " (stopped)" if case["stopped"] else ""
+        # Rates from wall time (the command reported none of its own) are marked.
+        wall = "" if case.get("own_rate", False) else " (wall)"
+        lines.append(
+            f"| {case['command']}{stopped} | {_number(case['items'])}"
+            f" | {_number(case['seconds'], 1)} | {_number(case['items_per_s'])}{wall}"
+            f" | {case['limit']} | {_number(case['limit_items_per_s'])}"
+            f" | {_number(case['ratio'], 2)} | {_number(case['us_per_item'])}"
+            f" | {_number(case.get('cpu_us_per_item'))} | {_number(case['peak_rss_mib'])} |"
+        )
+    return lines
+
+
+def _raw(raws: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["| raw limit | items | s | items/s |", "|---|---:|---:|---:|"]
+    for name, timed in raws.items():
+        label = "Scan (the faster of the two)" if name == "Scan" else name
+        lines.append(
+            f"| {label} | {_number(timed['items'])} | {_number(timed['seconds'], 1)}"
+            f" | {_number(timed['items_per_s'])} |"
+        )
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    meta = report["meta"]
+    rows = meta["rows"]
+    load = meta["load_average"]
+    lines = [
+        f"# Migration bench, scale {meta['scale']}, {meta['date']}, commit {meta['commit']}",
+        "",
+        f"{rows['sales_reps']:,} reps, {rows['customers']:,} customers, {rows['events']:,}"
+        f" events; storm of {meta['storm_mutations']:,} mutations. {meta['cpus']} CPUs, load"
+        f" average {load['start']} at the start and {load['end']} at the end; Python"
+        f" {meta['python']}, MariaDB {meta['mariadb']}, moto {meta['moto']};"
+        f" {meta['total_s']:,.0f} s in all.",
+        "",
+        *_commands(report["commands"]),
+        "",
+        *_raw(report["raw"]),
+        "",
+    ]
+    if report["problems"]:
+        lines += ["Problems:", "", *(f"- {problem}" for problem in report["problems"]), ""]
+    return "\n".join(lines)

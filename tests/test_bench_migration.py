@@ -1,0 +1,50 @@
+"""The migration bench (make bench-migration) still runs from end to end, on a few rows.
+
+Not a timed test: every raw limit and every command is measured, each command's own
+check held (the storm drained, verify agreed, every command exited 0), and the
+report renders. The rates are whatever this machine gives; none is asserted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.data import Scale
+from bench.migration import MigrationBenchConfig, run_migration_bench
+from bench.migration_report import markdown
+
+pytestmark = pytest.mark.long_running
+
+COMMANDS = [
+    "migrate mysql-to-dynamodb",
+    "outbox drain (60 mutations)",
+    "outbox drain --workers 2 (60 mutations)",
+    "verify",
+    "migrate dynamodb-to-mysql",
+]
+
+
+def test_the_migration_bench_measures_every_command_against_its_limit(tmp_path: Path) -> None:
+    scale = Scale("tiny", sales_reps=3, customers_per_rep=8, scaling_rep_customers=4)
+    report = run_migration_bench(
+        MigrationBenchConfig(scale=scale, output_dir=tmp_path, storm_mutations=60)
+    )
+    assert report["problems"] == []
+    assert [case["command"] for case in report["commands"]] == COMMANDS
+    for case in report["commands"]:
+        assert case["items"] > 0
+        assert case["ratio"] > 0
+        assert case["peak_rss_mib"] > 0
+    assert set(report["raw"]) == {
+        "BatchWriteItem",
+        "MariaDB SELECT",
+        "Scan, sequential",
+        "Scan, 4 segments",
+        "Scan",
+        "MariaDB INSERT",
+    }
+    # The rows the tiny scale makes: the reps with the scaling rep, and every customer.
+    assert report["meta"]["rows"]["customers"] == 3 * 8 + 4
+    assert "| migrate dynamodb-to-mysql | " in markdown(report)
