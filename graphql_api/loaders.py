@@ -224,8 +224,9 @@ class CustomersBySalesRepLoader(RequestLoader[RepCustomersKey, Page[CustomerReco
 
     async def batch_load_fn(self, keys: Sequence[RepCustomersKey]) -> list[Page[CustomerRecord]]:
         pages = await self._store.customers_by_sales_reps(keys=list(keys))
-        for page in pages:
-            self._customers_by_id.prime_page(page.items, _ID)
+        for key, page in zip(keys, pages, strict=True):
+            if key.fields is None:  # partial records must not answer a by-id load
+                self._customers_by_id.prime_page(page.items, _ID)
         return pages
 
 

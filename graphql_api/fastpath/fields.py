@@ -51,6 +51,12 @@ class ResolvedField:
     # selection asks for no field but `narrow[0]`, the field resolves with
     # `narrow[1]`, which may leave every other field out of what it reads.
     narrow: tuple[frozenset[str], Resolve] | None = None
+    # The parent record's attributes `resolve` reads; None: not known, so a
+    # page of parents is read whole (see `project`).
+    reads: frozenset[str] | None = None
+    # Look-ahead into a page (Django's only()): given every record attribute the
+    # page's nodes are read for, a resolve that may read only those columns.
+    project: Callable[[frozenset[str]], Resolve] | None = None
 
 
 def _id(arguments: Mapping[str, Any], max_page_size: int) -> str:
@@ -140,10 +146,13 @@ def _history_without_details(parents: Sequence[Any], size: int, loaders: Loaders
 _EVENT_CORE_FIELDS = frozenset({"__typename", "kind", "at"})
 
 
-def _rep_customers_page(parents: Sequence[Any], prepared: Any, loaders: Loaders) -> list[Any]:
-    load = loaders.customers_by_sales_rep.load
-    page, status = prepared
-    return [load(RepCustomersKey(sales_rep_id=rep.id, page=page, status=status)) for rep in parents]
+def _rep_customers_page(fields: frozenset[str] | None = None) -> Resolve:
+    def resolve(parents: Sequence[Any], prepared: Any, loaders: Loaders) -> list[Any]:
+        load = loaders.customers_by_sales_rep.load
+        page, status = prepared
+        return [load(RepCustomersKey(rep.id, page, status, fields)) for rep in parents]
+
+    return resolve
 
 
 def _start_cursor(page: Page[Any]) -> str | None:
@@ -189,9 +198,12 @@ RESOLVED: dict[str, dict[str, ResolvedField]] = {
         ),
     },
     "Customer": {
-        "salesRep": ResolvedField(_customer_rep),
+        "salesRep": ResolvedField(_customer_rep, reads=frozenset({"sales_rep_id"})),
         "history": ResolvedField(
-            _history, _history_size, narrow=(_EVENT_CORE_FIELDS, _history_without_details)
+            _history,
+            _history_size,
+            narrow=(_EVENT_CORE_FIELDS, _history_without_details),
+            reads=frozenset({"id"}),
         ),
     },
     "CustomerEvent": {
@@ -200,7 +212,9 @@ RESOLVED: dict[str, dict[str, ResolvedField]] = {
     },
     "SalesRep": {
         "fullName": ResolvedField(_each(lambda rep: f"{rep.first_name} {rep.last_name}")),
-        "customers": ResolvedField(_rep_customers_page, _rep_customers),
+        "customers": ResolvedField(
+            _rep_customers_page(), _rep_customers, project=_rep_customers_page
+        ),
     },
     "CustomerConnection": _CONNECTION,
     "SalesRepConnection": _CONNECTION,

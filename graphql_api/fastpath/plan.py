@@ -100,6 +100,8 @@ class FieldPlan:
     per_request: bool = False
     # A mutation: the function its resolver calls, with (context, input).
     mutate: Callable[[Context, Any], Awaitable[Any]] | None = None
+    # The parent record's attributes the field reads; None: not known.
+    reads: frozenset[str] | None = None
 
 
 ObjectPlan = tuple[FieldPlan, ...]
@@ -295,7 +297,9 @@ class _Request:
         name = node.name.value
         if name == "__typename":
             leaf = Shape(Shape.LEAF, non_null=True, serialize=str)
-            return FieldPlan(key, name, None, None, None, leaf, typename=parent.name)
+            return FieldPlan(
+                key, name, None, None, None, leaf, typename=parent.name, reads=frozenset()
+            )
         definition = parent.fields[name]
         shape = self._shape(definition.type, details)
         if parent is self._planner.schema.mutation_type:
@@ -304,15 +308,24 @@ class _Request:
         if resolved is None and (parent.name not in RECORD_TYPES or definition.args):
             raise Unplannable(f"{parent.name}.{name}")
         if resolved is None:
-            return FieldPlan(key, name, self._planner.reader(parent, name), None, None, shape)
+            read = self._planner.reader(parent, name)
+            attribute = frozenset({_python_name(definition)})
+            return FieldPlan(key, name, read, None, None, shape, reads=attribute)
         resolve = resolved.resolve
         if resolved.related is not None and _selects(shape, resolved.related[0]):
             resolve = resolved.related[1]
         if resolved.narrow is not None and _asks_only(shape, resolved.narrow[0]):
             resolve = resolved.narrow[1]
+        if resolved.project is not None:
+            node_reads = _node_reads(shape)
+            if node_reads is not None:
+                resolve = resolved.project(node_reads)
         planner = self._planner
+        reads = resolved.reads
         if resolved.prepare is not None and _uses_variables(details):
-            planned = FieldPlan(key, name, None, resolve, None, shape, per_request=True)
+            planned = FieldPlan(
+                key, name, None, resolve, None, shape, per_request=True, reads=reads
+            )
             self.slots.append(
                 _ArgumentSlot(
                     planned,
@@ -321,7 +334,7 @@ class _Request:
             )
             return planned
         arguments = _prepare(planner, resolved, definition, details, self._variables)
-        return FieldPlan(key, name, None, resolve, arguments, shape)
+        return FieldPlan(key, name, None, resolve, arguments, shape, reads=reads)
 
     def _mutation(
         self,
@@ -393,6 +406,49 @@ def _asks_only(shape: Shape, names: frozenset[str]) -> bool:
     while shape.item is not None:
         shape = shape.item
     return shape.plan is not None and all(field.name in names for field in shape.plan)
+
+
+def _python_name(definition: GraphQLField) -> str:
+    name: str = definition.extensions["strawberry-definition"].python_name
+    return name
+
+
+def _reads_of(plan: ObjectPlan) -> frozenset[str] | None:
+    """The record attributes an object's selection reads; None: not known."""
+    reads: set[str] = set()
+    for field in plan:
+        if field.reads is None:
+            return None
+        reads |= field.reads
+    return frozenset(reads)
+
+
+def _node_reads(connection: Shape) -> frozenset[str] | None:
+    """The record attributes a connection's selection reads of its nodes: its
+    `nodes`, its edges' `node` (cursors read the id, which is always read)."""
+    if connection.plan is None:
+        return None
+    reads: set[str] = set()
+    for field in connection.plan:
+        if field.name == "nodes" or field.name == "edges":
+            item = field.shape.item
+            if item is None or item.plan is None:
+                return None
+            plan = item.plan
+            if field.name == "edges":
+                nodes = [edge.shape.plan for edge in plan if edge.name == "node"]
+                if any(node is None for node in nodes):
+                    return None
+                found = [_reads_of(node) for node in nodes if node is not None]
+            else:
+                found = [_reads_of(plan)]
+            for part in found:
+                if part is None:
+                    return None
+                reads |= part
+        elif field.name not in ("pageInfo", "totalCount", "__typename"):
+            return None
+    return frozenset(reads)
 
 
 def _uses_variables(details: FieldDetailsList) -> bool:

@@ -238,14 +238,18 @@ class MySQLStore:
         # Parents of one GraphQL level share their arguments, so this is one
         # statement per level; different aliases with other arguments add one each.
         pages: dict[RepCustomersKey, Page[CustomerRecord]] = {}
-        groups: dict[tuple[PageRequest, CustomerStatus | None], list[str]] = {}
+        groups: dict[
+            tuple[PageRequest, CustomerStatus | None, frozenset[str] | None], list[str]
+        ] = {}
         for key in keys:
-            groups.setdefault((key.page, key.status), []).append(key.sales_rep_id)
-        for (page, status), rep_ids in groups.items():
+            groups.setdefault((key.page, key.status, key.fields), []).append(key.sales_rep_id)
+        for (page, status, fields), rep_ids in groups.items():
             unique_ids = sorted(set(rep_ids))
-            found = await self._rep_pages(rep_ids=unique_ids, page=page, status=status)
+            found = await self._rep_pages(
+                rep_ids=unique_ids, page=page, status=status, fields=fields
+            )
             for rep_id in unique_ids:
-                pages[RepCustomersKey(rep_id, page, status)] = found.get(
+                pages[RepCustomersKey(rep_id, page, status, fields)] = found.get(
                     rep_id,
                     Page(
                         items=[],
@@ -257,17 +261,28 @@ class MySQLStore:
         return [pages[key] for key in keys]
 
     async def _rep_pages(
-        self, *, rep_ids: list[str], page: PageRequest, status: CustomerStatus | None
+        self,
+        *,
+        rep_ids: list[str],
+        page: PageRequest,
+        status: CustomerStatus | None,
+        fields: frozenset[str] | None,
     ) -> dict[str, Page[CustomerRecord]]:
         # One branch per rep: a range of the (rep, customer) index that stops after
         # first + 1 rows, and the rep's count from the same index. A window over
         # every customer of the reps (ROW_NUMBER, COUNT OVER) reads and sorts whole
         # lists to keep a page of each: three times MariaDB's work for a page of
         # a hundred out of a hundred and ten.
+        # Only the leading columns that hold `fields`: a page of names and contact
+        # details decodes 10 columns a row, not 15 with two times among them.
         status_sql = " AND status = %s" if status else ""
         status_params: list[object] = [status.value] if status else []
+        leading = CUSTOMERS.leading_columns(fields)
+        from_row = CUSTOMERS.leading_reader(leading)
         branch = (
-            f"(SELECT {_CUSTOMER_COLUMNS}, (SELECT COUNT(*) FROM customers"
+            f"(SELECT {', '.join(CUSTOMERS.columns[:leading])},"
+            " assigned_sales_rep_id AS page_rep,"
+            " (SELECT COUNT(*) FROM customers"
             f"  WHERE assigned_sales_rep_id = %s{status_sql}) AS total_count"
             f" FROM customers WHERE assigned_sales_rep_id = %s{status_sql}"
             " AND customer_id > %s ORDER BY customer_id LIMIT %s)"
@@ -276,18 +291,15 @@ class MySQLStore:
         params: list[object] = []
         for rep_id in rep_ids:
             params += [rep_id, *status_params, rep_id, *status_params, after, page.first + 1]
-        sql = (
-            " UNION ALL ".join([branch] * len(rep_ids))
-            + " ORDER BY assigned_sales_rep_id, customer_id"
-        )
+        sql = " UNION ALL ".join([branch] * len(rep_ids)) + " ORDER BY page_rep, customer_id"
         rows_by_rep: dict[str, list[Row]] = {}
         for row in await self._fetch(sql, params):
-            rows_by_rep.setdefault(row[11], []).append(row)
+            rows_by_rep.setdefault(row[leading], []).append(row)
         result = {}
         for rep_id, rows in rows_by_rep.items():
             kept, has_next = _split_page(rows, page.first)
             result[rep_id] = Page(
-                items=[CUSTOMERS.from_row(row) for row in kept],
+                items=[from_row(row) for row in kept],
                 has_next_page=has_next,
                 total_count=int(rows[0][-1]),
                 has_previous_page=page.after is not None,

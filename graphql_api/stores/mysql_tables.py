@@ -77,6 +77,20 @@ class Table(Generic[RecordT]):
     def column_of(self, field: str) -> str:
         return self.columns[self.fields.index(field)]
 
+    def leading_columns(self, fields: frozenset[str] | None) -> int:
+        """How many of the first columns hold the key and the record's `fields`
+        (None: all; `source` is no column, every record has it)."""
+        if fields is None or not fields <= {*self.fields, "source"}:
+            return len(self.columns)
+        held = fields.difference(("source",))
+        return 1 + max((self.fields.index(field) for field in held), default=0)
+
+    def leading_reader(self, count: int) -> Callable[[Row], RecordT]:
+        """from_row for a row of the first `count` columns; the later fields are None."""
+        if count >= len(self.columns):
+            return self.from_row
+        return _leading_reader(self, count)
+
     def to_row(self, record: RecordT) -> Row:
         return tuple(column_value(getattr(record, field)) for field in self.fields)
 
@@ -125,6 +139,20 @@ def _row_reader(
     exec("\n".join(lines) + "\n", names)  # noqa: S102 - built above from positions and names
     from_row: Callable[[Row], RecordT] = names["from_row"]  # type: ignore[assignment]
     return from_row
+
+
+# Generated readers of leading columns by table name and count: a request plan
+# asks for a few shapes, each often.
+_LEADING_READERS: dict[tuple[str, int], Callable[[Row], Any]] = {}
+
+
+def _leading_reader(table: Table[RecordT], count: int) -> Callable[[Row], RecordT]:
+    found = _LEADING_READERS.get((table.name, count))
+    if found is None:
+        with_source = "source" in table.record.__slots__
+        found = _row_reader(table, with_source=with_source, columns=count)
+        _LEADING_READERS[(table.name, count)] = found
+    return found
 
 
 def _names(columns: str) -> tuple[str, ...]:

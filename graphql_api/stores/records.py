@@ -185,6 +185,10 @@ class RepCustomersKey:
     sales_rep_id: str
     page: PageRequest
     status: CustomerStatus | None = None
+    # The record fields the caller reads (Django's only()); None: every field. A
+    # store may read fewer columns and leave the other fields None, or return
+    # whole records. Such a page's records are partial: they prime no by-id loader.
+    fields: frozenset[str] | None = None
 
 
 RecordT = TypeVar("RecordT")
