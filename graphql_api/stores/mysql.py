@@ -87,6 +87,11 @@ _CUSTOMERS_AND_REPS = (
     " LEFT JOIN sales_reps r ON r.sales_rep_id = c.assigned_sales_rep_id"
 )
 _EVENT_CORE_COLUMNS = ", ".join(EVENT_CORE_COLUMNS)
+# The event's id is the AUTO_INCREMENT one: every column but the first.
+_INSERT_EVENT = (
+    f"INSERT INTO customer_events ({', '.join(EVENTS.columns[1:])})"
+    f" VALUES ({placeholders(len(EVENTS.columns) - 1)})"
+)
 # Ids are never empty, so every id sorts after this: "no cursor" is "after ''".
 _BEFORE_ALL_IDS = ""
 
@@ -551,14 +556,8 @@ class MySQLStore:
 
     @staticmethod
     async def _insert_event(cursor: Cursor, event: CustomerEventRecord) -> None:
-        # The event's id is the AUTO_INCREMENT one: every column but the first.
-        columns = EVENTS.columns[1:]
         try:
-            await cursor.execute(
-                f"INSERT INTO customer_events ({', '.join(columns)})"
-                f" VALUES ({placeholders(len(columns))})",
-                EVENTS.to_row(event)[1:],
-            )
+            await cursor.execute(_INSERT_EVENT, EVENTS.to_row(event)[1:])
         except driver_errors.IntegrityError as error:
             if error.args and error.args[0] == _FOREIGN_KEY_MISSING:
                 raise NotFoundError("customer", event.customer_id, field="customerId") from None
