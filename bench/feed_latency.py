@@ -58,6 +58,16 @@ mutation Change($status: CustomerStatus!, $note: String) {
 """
 
 
+class ChangeFailedError(RuntimeError):
+    """A change the bench made was not answered with the customer: its errors say why."""
+
+    def __init__(self, n: int, status: int, body: object) -> None:
+        super().__init__(f"change-{n}: HTTP {status}, {json.dumps(body)}")
+        self.n = n
+        self.status = status
+        self.body = body
+
+
 @dataclass(frozen=True)
 class FeedBenchConfig:
     subscribers: int = 1_000
@@ -124,7 +134,10 @@ async def _changes(base_url: str, config: FeedBenchConfig, seen: _Deliveries) ->
                 "/graphql", json={"query": CHANGE, "variables": {"status": status, "note": note}}
             )
             body = answer.json()
-            assert body["data"]["updateCustomerStatus"]["__typename"] == "Customer", body
+            if (body.get("data") or {}).get("updateCustomerStatus", {}).get("__typename") != (
+                "Customer"
+            ):
+                raise ChangeFailedError(n, answer.status_code, body)
     return count
 
 
@@ -179,7 +192,13 @@ def run_feed_bench(config: FeedBenchConfig) -> dict[str, Any]:
             if config.poll_interval_s is not None:
                 env["GRAPHQL_API_FEED_POLL_INTERVAL"] = str(config.poll_interval_s)
             with PeerProcess(Peer.API, env, work) as server:
-                results = asyncio.run(_measure(server, config))
+                try:
+                    results = asyncio.run(_measure(server, config))
+                except ChangeFailedError as failure:
+                    # The answer says STORE_UNAVAILABLE or OVERLOADED; the server's
+                    # log says why (a timeout, the pool), and goes with the temporary dir.
+                    failure.add_note(f"server log tail:\n{server.log_tail()}")
+                    raise
     return {
         "meta": {
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
