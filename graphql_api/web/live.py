@@ -31,13 +31,19 @@ import jwt
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     PongMessage,
     SubscribeMessage,
 )
@@ -46,6 +52,7 @@ from graphql_api.context import Context
 from graphql_api.feed.subscription import FeedAccess
 from graphql_api.loaders import create_loaders
 from graphql_api.principal import AUTH_OFF, Principal
+from graphql_api.schema.delivery_lane import current_lane
 from graphql_api.schema.limits import LIMIT_CODE
 from graphql_api.settings import Settings
 from graphql_api.stores.fair_gate import current_caller
@@ -53,6 +60,8 @@ from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
 from graphql_api.web.execution import Execution
 from graphql_api.web.json_body import encode_json
+from graphql_api.web.live_lane import OperationLane
+from graphql_api.web.metrics import Metrics
 from graphql_api.web.request_log import request_id_from
 
 log = logging.getLogger("graphql_api.web.live")
@@ -89,6 +98,13 @@ class _SizedSocket(ASGIWebSocketAdapter):
             raise NonTextMessageReceived from error
         except WebSocketDisconnect:
             return
+
+    async def send_text(self, text: str) -> None:
+        """A message encoded already (web/live_lane.py), as send_json sends one."""
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
 
 
 class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -194,6 +210,32 @@ class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_pong(self, message: PongMessage) -> None:
         self._pong_awaited = False
+
+    # -- delivery lanes (schema/delivery_lane.py) ------------------------------
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # The operation's task runs its resolver: the lane set here is the one
+        # it finds (this task's context is its own copy).
+        websocket = self.websocket
+        assert isinstance(websocket, _SizedSocket)
+        metrics: Metrics = websocket.ws.app.state.metrics
+        lane = OperationLane.of(
+            operation, send_text=websocket.send_text, on_shared=metrics.feed_message_shared
+        )
+        current_lane.set(lane)
+        await super().run_operation(operation)
+
+    async def send_message(self, message: Message) -> None:
+        lane = current_lane.get()
+        if message["type"] != "next" or not isinstance(lane, OperationLane):
+            await super().send_message(message)
+            return
+        text = self.view.encode_json(message)
+        # A message with errors names its request: never another subscriber's.
+        lane.written(message["id"], text, shared="errors" not in message["payload"])
+        websocket = self.websocket
+        assert isinstance(websocket, _SizedSocket)
+        await websocket.send_text(text)
 
     # -- subscribe -------------------------------------------------------------
 
