@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,10 +33,10 @@ import httpx
 
 from bench.credentials import credentials, hs256_token
 from bench.database import Database
+from bench.feed_receiver import FeedSubscriber
 from bench.operations import Peer
 from bench.runner import git_commit
 from bench.servers import PeerProcess, server_env
-from devstack.live_client import LiveClient
 from devstack.mariadb import MariaDBServer
 from graphql_api.admin.db_init import apply_sql_files
 
@@ -56,6 +57,16 @@ mutation Change($status: CustomerStatus!, $note: String) {
   }
 }
 """
+
+
+class ChangeFailedError(RuntimeError):
+    """A change the bench made was not answered with the customer: its errors say why."""
+
+    def __init__(self, n: int, status: int, body: object) -> None:
+        super().__init__(f"change-{n}: HTTP {status}, {json.dumps(body)}")
+        self.n = n
+        self.status = status
+        self.body = body
 
 
 @dataclass(frozen=True)
@@ -82,31 +93,64 @@ def _viewer_token(secret: str, n: int) -> str:
     return hs256_token(secret, claims)
 
 
-async def _subscribe(base_url: str, n: int) -> tuple[LiveClient, str]:
-    client = await LiveClient.open(base_url, token=_viewer_token(credentials().secret, n))
-    variables = {"customerId": CUSTOMER} if n % 2 == 0 else {"salesRepId": REP}
-    id = await client.subscribe(FEED, variables)
-    live = await client.data(id)
-    assert live["customerEvents"]["state"] == "LIVE", live
-    return client, id
+class _Receiver:
+    """One subscriber's deliveries, checked as they arrive: each change once, in order."""
 
+    __slots__ = ("count", "done", "expected", "seen")
 
-async def _receive(client: LiveClient, id: str, count: int, seen: _Deliveries) -> None:
-    """`count` events for one subscriber, each once and in order."""
-    expected = 0
-    while expected < count:
-        message = (await client.data(id, timeout_s=120))["customerEvents"]
-        received = time.perf_counter()
+    def __init__(self, count: int, seen: _Deliveries) -> None:
+        self.count = count
+        self.seen = seen
+        self.expected = 0
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def __call__(self, data: dict[str, Any], received: float) -> None:
+        message = data["customerEvents"]
         if message["__typename"] != "CustomerFeedEvent":
-            continue  # a status message: not a delivery
-        note = message["note"]
+            return  # a status message: not a delivery
+        seen, note = self.seen, message["note"]
         if note not in seen.sent:
             seen.unexpected += 1
-            continue
-        if note != f"change-{expected}":
+            return
+        if note != f"change-{self.expected}":
             seen.out_of_order += 1
-        expected = int(note.removeprefix("change-")) + 1
+        self.expected = int(note.removeprefix("change-")) + 1
         seen.latencies.append(received - seen.sent[note])
+        if self.expected >= self.count and not self.done.done():
+            self.done.set_result(None)
+
+
+async def _subscribe(base_url: str, n: int, receiver: _Receiver) -> FeedSubscriber:
+    variables = {"customerId": CUSTOMER} if n % 2 == 0 else {"salesRepId": REP}
+    subscriber, live = await FeedSubscriber.open(
+        base_url,
+        token=_viewer_token(credentials().secret, n),
+        document=FEED,
+        variables=variables,
+        on_data=receiver,
+    )
+    assert live["customerEvents"]["state"] == "LIVE", live
+    return subscriber
+
+
+async def _all_delivered(
+    changes: Awaitable[int], receivers: list[_Receiver], subscribers: list[FeedSubscriber]
+) -> None:
+    """Until every receiver has had every change; a change or a subscriber that
+    fails ends it with that failure, and so does waiting two minutes past the last change."""
+    delivered = asyncio.gather(changes, *(receiver.done for receiver in receivers))
+    failures = [subscriber.failed for subscriber in subscribers]
+    pending: set[asyncio.Future[Any]] = {delivered, *failures}
+    while delivered in pending:
+        done, pending = await asyncio.wait(
+            pending, timeout=120, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not done:
+            missing = sum(not receiver.done.done() for receiver in receivers)
+            delivered.cancel()
+            raise TimeoutError(f"{missing} subscribers still waiting for changes after 120 s")
+        for future in done:
+            future.result()  # the failure, if it failed
 
 
 async def _changes(base_url: str, config: FeedBenchConfig, seen: _Deliveries) -> int:
@@ -124,7 +168,10 @@ async def _changes(base_url: str, config: FeedBenchConfig, seen: _Deliveries) ->
                 "/graphql", json={"query": CHANGE, "variables": {"status": status, "note": note}}
             )
             body = answer.json()
-            assert body["data"]["updateCustomerStatus"]["__typename"] == "Customer", body
+            if (body.get("data") or {}).get("updateCustomerStatus", {}).get("__typename") != (
+                "Customer"
+            ):
+                raise ChangeFailedError(n, answer.status_code, body)
     return count
 
 
@@ -134,20 +181,27 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 async def _measure(server: PeerProcess, config: FeedBenchConfig) -> dict[str, Any]:
-    subscribers: list[tuple[LiveClient, str]] = []
-    for first in range(0, config.subscribers, 100):
-        batch = range(first, min(first + 100, config.subscribers))
-        subscribers += await asyncio.gather(*(_subscribe(server.base_url, n) for n in batch))
     seen = _Deliveries()
     count = round(config.duration_s / config.interval_s)
+    receivers = [_Receiver(count, seen) for _ in range(config.subscribers)]
+    subscribers: list[FeedSubscriber] = []
+    for first in range(0, config.subscribers, 100):
+        batch = range(first, min(first + 100, config.subscribers))
+        subscribers += await asyncio.gather(
+            *(_subscribe(server.base_url, n, receivers[n]) for n in batch)
+        )
     cpu_server, cpu_client = server.cpu_seconds(), time.process_time()
     load_before, started = os.getloadavg(), time.perf_counter()
-    receivers = [_receive(client, id, count, seen) for client, id in subscribers]
-    await asyncio.gather(_changes(server.base_url, config, seen), *receivers)
+    try:
+        await _all_delivered(_changes(server.base_url, config, seen), receivers, subscribers)
+    finally:
+        for subscriber in subscribers:
+            subscriber.close()
     elapsed = time.perf_counter() - started
-    for client, _ in subscribers:
-        await client.close()
     latencies = seen.latencies
+    server_cpu_s = server.cpu_seconds() - cpu_server
+    client_cpu_s = time.process_time() - cpu_client
+    delivered = max(1, len(latencies))
     return {
         "deliveries": len(latencies),
         "expected_deliveries": count * config.subscribers,
@@ -160,8 +214,11 @@ async def _measure(server: PeerProcess, config: FeedBenchConfig) -> dict[str, An
             "max": 1000 * max(latencies),
         },
         "seconds": elapsed,
-        "server_cpu_share": (server.cpu_seconds() - cpu_server) / elapsed,
-        "client_cpu_share": (time.process_time() - cpu_client) / elapsed,
+        "server_cpu_share": server_cpu_s / elapsed,
+        "client_cpu_share": client_cpu_s / elapsed,
+        # All the server did meanwhile (the changes, the polls) over the deliveries.
+        "server_cpu_us_per_delivery": 1e6 * server_cpu_s / delivered,
+        "client_cpu_us_per_delivery": 1e6 * client_cpu_s / delivered,
         "load_average": {"before": load_before[0], "after": os.getloadavg()[0]},
     }
 
@@ -179,7 +236,13 @@ def run_feed_bench(config: FeedBenchConfig) -> dict[str, Any]:
             if config.poll_interval_s is not None:
                 env["GRAPHQL_API_FEED_POLL_INTERVAL"] = str(config.poll_interval_s)
             with PeerProcess(Peer.API, env, work) as server:
-                results = asyncio.run(_measure(server, config))
+                try:
+                    results = asyncio.run(_measure(server, config))
+                except ChangeFailedError as failure:
+                    # The answer says STORE_UNAVAILABLE or OVERLOADED; the server's
+                    # log says why (a timeout, the pool), and goes with the temporary dir.
+                    failure.add_note(f"server log tail:\n{server.log_tail()}")
+                    raise
     return {
         "meta": {
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -207,11 +270,13 @@ def markdown(report: dict[str, Any]) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {results['deliveries']:,} of {results['expected_deliveries']:,}"
         f" | {latency['p50']:.0f} ms | {latency['p90']:.0f} ms | {latency['p99']:.0f} ms"
-        f" | {latency['max']:.0f} ms | {results['server_cpu_share']:.0%}"
-        f" | {results['client_cpu_share']:.0%}"
+        f" | {latency['max']:.0f} ms"
+        f" | {results['server_cpu_share']:.0%}, {results['server_cpu_us_per_delivery']:.0f} us"
+        f" | {results['client_cpu_share']:.0%}, {results['client_cpu_us_per_delivery']:.0f} us"
         f" | {results['load_average']['before']:.1f} -> {results['load_average']['after']:.1f} |",
         "",
-        f"Out of order: {results['out_of_order']}; not sent by the bench: {results['unexpected']}.",
+        f"Out of order: {results['out_of_order']}; not sent by the bench: {results['unexpected']}."
+        " CPU: the share of one core over the run, and per delivery.",
         "",
     ]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any, Self
 
+import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -105,7 +106,10 @@ class LiveClient:
         """The next message for operation `id` (None: connection messages);
         raises Closed once the socket is closed and nothing is left."""
         queue = self._queue(id)
-        if queue.empty() and self._closed.done():
+        if not queue.empty():
+            # Most messages of a busy feed are waiting already: no task, no timer.
+            return queue.get_nowait()
+        if self._closed.done():
             raise self._closed.result()
         getting = asyncio.ensure_future(queue.get())
         done, _ = await asyncio.wait(
@@ -142,14 +146,19 @@ class LiveClient:
         self._reading.set()
 
     def _queue(self, id: str | None) -> asyncio.Queue[Message]:
-        return self._queues.setdefault(id, asyncio.Queue())
+        # Not setdefault: its default, a new Queue per message, was most of the
+        # client's CPU under the feed bench (bench/feed_latency.py).
+        queue = self._queues.get(id)
+        if queue is None:
+            queue = self._queues[id] = asyncio.Queue()
+        return queue
 
     async def _read(self) -> None:
         try:
             while True:
                 await self._reading.wait()
                 raw = await self._connection.recv()
-                message: Message = json.loads(raw)
+                message: Message = orjson.loads(raw)
                 if message.get("type") == "ping" and self._answer_pings:
                     await self.send({"type": "pong"})
                     continue

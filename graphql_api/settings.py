@@ -172,6 +172,8 @@ class FeedSettings:
     max_subscriptions: int = 10_000
     max_subscriptions_per_caller: int = 100
     max_subscriptions_per_connection: int = 20
+    # Websocket connections one caller holds at once (past it: closed with 1008).
+    max_connections_per_caller: int = 20
     # Messages waiting for one slow subscriber before its connection is closed.
     buffer_messages: int = 1_000
     # The largest message a client may send over the websocket.
@@ -566,6 +568,12 @@ def _feed_settings(read: _Reader) -> FeedSettings:
             default.max_subscriptions_per_connection,
             low=1,
             high=10_000,
+        ),
+        max_connections_per_caller=read.integer(
+            "GRAPHQL_API_WS_MAX_CONNECTIONS_PER_CALLER",
+            default.max_connections_per_caller,
+            low=1,
+            high=1_000_000,
         ),
         buffer_messages=read.integer(
             "GRAPHQL_API_FEED_BUFFER", default.buffer_messages, low=1, high=1_000_000

@@ -31,6 +31,7 @@ from tests.utils.live import (
     change_status,
     events,
     feed_message,
+    manager_token,
     subscribed,
 )
 from tests.utils.metrics import scrape, value
@@ -165,6 +166,39 @@ def test_subscriptions_per_caller_and_per_process_are_bounded() -> None:
         await _until_subscribers(server, 3)
         await subscribed(carol, customerId="C-00069")
         for client in (alice[1], bob, carol):
+            await client.close()
+
+    with serve(env) as server:
+        asyncio.run(scenario(server))
+
+
+def test_connections_per_caller_are_bounded_and_another_caller_is_served() -> None:
+    env = {
+        **auth_env(),
+        "GRAPHQL_API_WS_MAX_CONNECTIONS_PER_CALLER": "2",
+        "GRAPHQL_API_FEED_POLL_INTERVAL": "0.05",
+    }
+
+    async def scenario(server: AppServer) -> None:
+        alice = [await LiveClient.open(server.base_url, token=_token("alice")) for _ in range(2)]
+        watching = [(await subscribed(client, customerId="C-00041"))[0] for client in alice]
+        third = await LiveClient.open(server.base_url, token=_token("alice"), acknowledged=False)
+        closed = await third.closed()
+        assert (closed.code, closed.reason) == (1008, "A caller may hold 2 connections at most.")
+        # Another caller is served, and alice's two connections go on as before.
+        bob = await LiveClient.open(server.base_url, token=_token("bob"))
+        bobs, _ = await subscribed(bob, customerId="C-00041")
+        async with api_client(server.base_url, manager_token()) as http:
+            await change_status(http, "C-00041", "capped")
+        for client, id in ((alice[0], watching[0]), (alice[1], watching[1]), (bob, bobs)):
+            (event,) = await events(client, id, 1)
+            assert event["note"] == "capped", event
+        # A connection that ends frees its place.
+        await alice[1].close()
+        await _until_subscribers(server, 2)
+        again = await LiveClient.open(server.base_url, token=_token("alice"))
+        await subscribed(again, customerId="C-00041")
+        for client in (alice[0], bob, again):
             await client.close()
 
     with serve(env) as server:

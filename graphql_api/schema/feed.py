@@ -15,6 +15,7 @@ from graphql_api.feed.hub import Delivery, FeedState
 from graphql_api.feed.pages import read_page
 from graphql_api.feed.subscription import LiveSubscription, StateChange
 from graphql_api.schema.arguments import id_argument
+from graphql_api.schema.delivery_lane import DeliveryLane, current_lane
 from graphql_api.schema.enums import CustomerEventKind, CustomerStatus
 from graphql_api.schema.pagination import PageInfo, cursor_for, decode_cursor, page_size
 from graphql_api.schema.shared_events import Executions
@@ -147,12 +148,14 @@ async def customer_events_page(
     )
 
 
-async def _messages(subscription: LiveSubscription) -> AsyncIterator[CustomerFeedMessage]:
+async def _messages(
+    subscription: LiveSubscription, lane: DeliveryLane | None
+) -> AsyncIterator[CustomerFeedMessage]:
     try:
         async for item in subscription:
             if isinstance(item, StateChange):
                 yield CustomerFeedStatus.from_change(item)
-            else:
+            elif lane is None or not await lane.send_written(item):
                 yield _shared_message(item)
     finally:
         await subscription.aclose()
@@ -187,4 +190,4 @@ class Subscription:
             )
         where = event_filter(customer_id, sales_rep_id)
         position = None if after is None else event_position(after)
-        return _messages(await live.open(where, after=position))
+        return _messages(await live.open(where, after=position), current_lane.get())

@@ -31,13 +31,19 @@ import jwt
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     PongMessage,
     SubscribeMessage,
 )
@@ -46,6 +52,7 @@ from graphql_api.context import Context
 from graphql_api.feed.subscription import FeedAccess
 from graphql_api.loaders import create_loaders
 from graphql_api.principal import AUTH_OFF, Principal
+from graphql_api.schema.delivery_lane import current_lane
 from graphql_api.schema.limits import LIMIT_CODE
 from graphql_api.settings import Settings
 from graphql_api.stores.fair_gate import current_caller
@@ -53,6 +60,8 @@ from graphql_api.stores.usage import StoreUsage
 from graphql_api.web.auth import AuthenticationFailed, Authenticator
 from graphql_api.web.execution import Execution
 from graphql_api.web.json_body import encode_json
+from graphql_api.web.live_lane import OperationLane
+from graphql_api.web.metrics import Metrics
 from graphql_api.web.request_log import request_id_from
 
 log = logging.getLogger("graphql_api.web.live")
@@ -60,6 +69,7 @@ log = logging.getLogger("graphql_api.web.live")
 FORBIDDEN = 4403
 MESSAGE_TOO_BIG = 1009
 TRY_AGAIN_LATER = 1013
+POLICY_VIOLATION = 1008
 GOING_AWAY = 1001
 # Until connection_init has been checked, the connection may do nothing.
 _NOBODY = Principal(subject=None, roles=frozenset())
@@ -90,6 +100,13 @@ class _SizedSocket(ASGIWebSocketAdapter):
         except WebSocketDisconnect:
             return
 
+    async def send_text(self, text: str) -> None:
+        """A message encoded already (web/live_lane.py), as send_json sends one."""
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
 
 class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """One connection: authentication at init, token expiry, keepalive, limits."""
@@ -104,6 +121,8 @@ class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self._pong_awaited = False
         self._closed_with: tuple[int, str] | None = None
         self._subscriptions = 0
+        # Who holds this connection, once connection_init admitted it.
+        self._caller: str | None = None
 
     async def handle(self) -> None:
         try:
@@ -113,6 +132,9 @@ class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 timer.cancel()
             for task in self._tasks:
                 task.cancel()
+            if self._caller is not None:
+                # Before the subscriptions end (the subscriber gauge a test waits on).
+                self.view.release_connection(self._caller)
             if self.context.live is not None:
                 await self.context.live.close_all()
             code, reason = self._closed_with or (1000, "client")
@@ -158,7 +180,14 @@ class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self._close(FORBIDDEN, outcome.message)
             return
         principal, expires_in_s = outcome
-        self._accept(principal)
+        # Without auth every caller is AUTH_OFF: the address tells them apart.
+        caller = principal.subject or self.view.client_of(self.websocket)
+        if not self.view.take_connection(caller):
+            limit = self.view.settings.feed.max_connections_per_caller
+            await self._close(POLICY_VIOLATION, f"A caller may hold {limit} connections at most.")
+            return
+        self._caller = caller
+        self._accept(principal, caller)
         if expires_in_s is not None:
             self._later(expires_in_s, FORBIDDEN, "The bearer token has expired.")
         await self.send_message({"type": "connection_ack"})
@@ -166,12 +195,10 @@ class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         keepalive = asyncio.create_task(self._keepalive())
         self._tasks.add(keepalive)
 
-    def _accept(self, principal: Principal) -> None:
+    def _accept(self, principal: Principal, caller: str) -> None:
         context = self.context
         context.principal = principal
         context.actor = principal.subject
-        # Without auth every caller is AUTH_OFF: the address tells them apart.
-        caller = principal.subject or self.view.client_of(self.websocket)
         context.live = FeedAccess(context.feed_hub, caller=caller, on_drop=self._dropped)
         # The subscriptions' reads (a replay) take their turns at the pool as this caller.
         current_caller.set(caller)
@@ -194,6 +221,32 @@ class _LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_pong(self, message: PongMessage) -> None:
         self._pong_awaited = False
+
+    # -- delivery lanes (schema/delivery_lane.py) ------------------------------
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # The operation's task runs its resolver: the lane set here is the one
+        # it finds (this task's context is its own copy).
+        websocket = self.websocket
+        assert isinstance(websocket, _SizedSocket)
+        metrics: Metrics = websocket.ws.app.state.metrics
+        lane = OperationLane.of(
+            operation, send_text=websocket.send_text, on_shared=metrics.feed_message_shared
+        )
+        current_lane.set(lane)
+        await super().run_operation(operation)
+
+    async def send_message(self, message: Message) -> None:
+        lane = current_lane.get()
+        if message["type"] != "next" or not isinstance(lane, OperationLane):
+            await super().send_message(message)
+            return
+        text = self.view.encode_json(message)
+        # A message with errors names its request: never another subscriber's.
+        lane.written(message["id"], text, shared="errors" not in message["payload"])
+        websocket = self.websocket
+        assert isinstance(websocket, _SizedSocket)
+        await websocket.send_text(text)
 
     # -- subscribe -------------------------------------------------------------
 
@@ -264,6 +317,9 @@ class LiveView(GraphQL[Context, None]):
         )
         self.settings: Settings = settings
         self._authenticator = Authenticator(settings.auth) if settings.auth is not None else None
+        # Admitted connections by caller: subscriptions per caller are bounded by
+        # the hub, and so are the connections (each holds a socket and a context).
+        self._connections: dict[str, int] = {}
 
     async def get_context(self, request: WebSocket, response: WebSocket) -> Context:  # type: ignore[override]
         resources = request.app.state.resources
@@ -297,6 +353,19 @@ class LiveView(GraphQL[Context, None]):
         expires = jwt.decode(token, options={"verify_signature": False})["exp"]
         leeway = self.settings.auth.leeway_s
         return outcome, max(0.0, float(expires) + leeway - time.time())
+
+    def take_connection(self, caller: str) -> bool:
+        """Counts one more connection for `caller`; False when it holds as many as one may."""
+        held = self._connections.get(caller, 0)
+        if held >= self.settings.feed.max_connections_per_caller:
+            return False
+        self._connections[caller] = held + 1
+        return True
+
+    def release_connection(self, caller: str) -> None:
+        held = self._connections.pop(caller) - 1
+        if held:
+            self._connections[caller] = held
 
     def encode_json(self, data: object) -> str:
         # orjson, as the HTTP answers (web/json_body.py); a text frame, as clients expect.

@@ -18,6 +18,7 @@ Names (all prefixed `graphql_api_`):
 | outbox_oldest_age_seconds | gauge | | age of the oldest outbox row (0 when empty) |
 | feed_subscribers | gauge | | live subscriptions this process serves |
 | feed_events_delivered_total | counter | | events handed to subscribers (one per subscriber) |
+| feed_messages_shared_total | counter | | deliveries sent as text written for another subscriber |
 | feed_poll_lag_seconds | histogram | | from an event's write to the poll that read it |
 | feed_polls_total | counter | outcome | the feed's polls: ok or why it read nothing |
 | feed_paused | gauge | | 1 while the feed cannot read the store |
@@ -185,6 +186,11 @@ class Metrics:
         self.feed_delivered = self._counter(
             "feed_events_delivered", "Events handed to subscribers (one per subscriber)."
         )
+        self.feed_shared = self._counter(
+            "feed_messages_shared",
+            "Deliveries sent as the text written for an earlier subscriber of the same"
+            " document, variables and id.",
+        )
         self.feed_poll_lag = self._histogram(
             "feed_poll_lag_seconds", "From an event's write to the poll that read it.", ()
         )
@@ -299,6 +305,9 @@ class Metrics:
         self.feed_delivered.inc(deliveries)
         if given_up:
             self.feed_given_up.inc(given_up)
+
+    def feed_message_shared(self) -> None:
+        self.feed_shared.inc()
 
     def feed_subscribers(self, count: int) -> None:
         self.feed_subscriber_count.set(count)
