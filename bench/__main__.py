@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import feed_latency, instructions, smoke
 from bench.data import SCALES
 from bench.database import Database
-from bench.migration import MigrationBenchConfig, run_migration_bench
+from bench.migration import LARGE_WINDOW_S, MigrationBenchConfig, run_migration_bench
 from bench.migration_report import markdown as migration_markdown
 from bench.operations import SCALING_FIRSTS
 from bench.report import markdown
@@ -57,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     # smoke: a few hundred customers, to see that the harness works.
     migration.add_argument("--scale", choices=sorted(SCALES), default="default")
     migration.add_argument(
-        "--time-limit", type=float, default=None, help="seconds a command may run; then stopped"
+        "--window",
+        type=float,
+        default=None,
+        help="seconds each command and each raw reading of moto may run; rates over that"
+        " window (default: to the end; at scale large, LARGE_WINDOW_S)",
     )
     migration.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     report = commands.add_parser("report", help="print the markdown of a results JSON file")
@@ -130,8 +134,11 @@ def _feed(args: argparse.Namespace) -> int:
 
 
 def _migration(args: argparse.Namespace) -> int:
+    window = args.window
+    if window is None and args.scale == "large":
+        window = LARGE_WINDOW_S
     config = MigrationBenchConfig(
-        scale=SCALES[args.scale], output_dir=args.output_dir, time_limit_s=args.time_limit
+        scale=SCALES[args.scale], output_dir=args.output_dir, window_s=window
     )
     report = run_migration_bench(config)
     stamp = report["meta"]["date"].replace("-", "").replace(":", "")
