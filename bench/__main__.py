@@ -14,7 +14,12 @@ from pathlib import Path
 from bench import feed_latency, instructions, smoke
 from bench.data import SCALES
 from bench.database import Database
-from bench.migration import LARGE_WINDOW_S, MigrationBenchConfig, run_migration_bench
+from bench.migration import (
+    LARGE_SCAN_LIMIT_S,
+    RAW_WINDOW_S,
+    MigrationBenchConfig,
+    run_migration_bench,
+)
 from bench.migration_report import markdown as migration_markdown
 from bench.operations import SCALING_FIRSTS
 from bench.report import markdown
@@ -57,11 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     # smoke: a few hundred customers, to see that the harness works.
     migration.add_argument("--scale", choices=sorted(SCALES), default="default")
     migration.add_argument(
-        "--window",
+        "--raw-window",
+        type=float,
+        default=RAW_WINDOW_S,
+        help="seconds a raw reading of moto may run (0: to the end)",
+    )
+    migration.add_argument(
+        "--scan-limit",
         type=float,
         default=None,
-        help="seconds each command and each raw reading of moto may run; rates over that"
-        " window (default: to the end; at scale large, LARGE_WINDOW_S)",
+        help="seconds verify and migrate dynamodb-to-mysql may run; then stopped, rated by"
+        f" their progress (default: to the end; {LARGE_SCAN_LIMIT_S:g} at scale large)",
     )
     migration.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     report = commands.add_parser("report", help="print the markdown of a results JSON file")
@@ -134,11 +145,14 @@ def _feed(args: argparse.Namespace) -> int:
 
 
 def _migration(args: argparse.Namespace) -> int:
-    window = args.window
-    if window is None and args.scale == "large":
-        window = LARGE_WINDOW_S
+    scan_limit = args.scan_limit
+    if scan_limit is None and args.scale == "large":
+        scan_limit = LARGE_SCAN_LIMIT_S
     config = MigrationBenchConfig(
-        scale=SCALES[args.scale], output_dir=args.output_dir, window_s=window
+        scale=SCALES[args.scale],
+        output_dir=args.output_dir,
+        raw_window_s=args.raw_window or None,
+        scan_limit_s=scan_limit,
     )
     report = run_migration_bench(config)
     stamp = report["meta"]["date"].replace("-", "").replace(":", "")

@@ -44,6 +44,24 @@ def _raw(raws: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
+def _windows(meta: dict[str, Any]) -> str:
+    raw = meta.get("raw_window_s")
+    scans = meta.get("scan_limit_s")
+    return (
+        (
+            "Raw readings of moto ran to the end"
+            if raw is None
+            else f"Raw readings of moto stopped after {raw:g} s (rates over their calls so far)"
+        )
+        + "; verify and migrate dynamodb-to-mysql "
+        + (
+            "ran to the end."
+            if scans is None
+            else f"stopped after {scans:g} s (rates from their last progress line)."
+        )
+    )
+
+
 def markdown(report: dict[str, Any]) -> str:
     meta = report["meta"]
     rows = meta["rows"]
@@ -56,6 +74,8 @@ def markdown(report: dict[str, Any]) -> str:
         f" average {load['start']} at the start and {load['end']} at the end; Python"
         f" {meta['python']}, MariaDB {meta['mariadb']}, moto {meta['moto']};"
         f" {meta['total_s']:,.0f} s in all.",
+        "",
+        _windows(meta),
         "",
         *_commands(report["commands"]),
         "",
