@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds verify and migrate dynamodb-to-mysql may run; then stopped, rated by"
         f" their progress (default: to the end; {LARGE_SCAN_LIMIT_S:g} at scale large)",
     )
+    migration.add_argument(
+        "--copy-limit",
+        type=float,
+        default=None,
+        help="seconds migrate mysql-to-dynamodb may run; then stopped (default: to the end)",
+    )
     migration.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     report = commands.add_parser("report", help="print the markdown of a results JSON file")
     report.add_argument("results", type=Path)
@@ -153,6 +159,7 @@ def _migration(args: argparse.Namespace) -> int:
         output_dir=args.output_dir,
         raw_window_s=args.raw_window or None,
         scan_limit_s=scan_limit,
+        copy_limit_s=args.copy_limit,
     )
     report = run_migration_bench(config)
     stamp = report["meta"]["date"].replace("-", "").replace(":", "")

@@ -67,6 +67,9 @@ class MigrationBenchConfig:
     raw_window_s: float | None = RAW_WINDOW_S
     # Stops `verify` and `migrate dynamodb-to-mysql` after so long (None: no limit).
     scan_limit_s: float | None = None
+    # Stops `migrate mysql-to-dynamodb` after so long (None: no limit); the copy the later
+    # commands read then holds what it wrote by then.
+    copy_limit_s: float | None = None
     storm_mutations: int = STORM_MUTATIONS
 
 
@@ -187,7 +190,11 @@ def _measure(run: _Run, database: Database, customers: int) -> dict[str, raw.Tim
     raws["MariaDB SELECT"] = raw.mariadb_select(database)
     _say(started, f"raw MariaDB SELECT: {raws['MariaDB SELECT']}")
 
-    m2d = run.command("migrate mysql-to-dynamodb", ["migrate", "mysql-to-dynamodb"])
+    m2d = run.command(
+        "migrate mysql-to-dynamodb",
+        ["migrate", "mysql-to-dynamodb"],
+        time_limit_s=run.config.copy_limit_s,
+    )
     run.record(
         "migrate mysql-to-dynamodb",
         m2d,
@@ -284,6 +291,7 @@ def run_migration_bench(config: MigrationBenchConfig) -> dict[str, Any]:
             "storm_mutations": config.storm_mutations,
             "raw_window_s": config.raw_window_s,
             "scan_limit_s": config.scan_limit_s,
+            "copy_limit_s": config.copy_limit_s,
             "total_s": round(time.monotonic() - run.started, 1),
             "load_average": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
             "cpus": len(os.sched_getaffinity(0)),

@@ -47,7 +47,9 @@ def _raw(raws: dict[str, dict[str, Any]]) -> list[str]:
 def _windows(meta: dict[str, Any]) -> str:
     raw = meta.get("raw_window_s")
     scans = meta.get("scan_limit_s")
-    return (
+    copy = meta.get("copy_limit_s")
+    copied = "" if copy is None else f"migrate mysql-to-dynamodb stopped after {copy:g} s. "
+    return copied + (
         (
             "Raw readings of moto ran to the end"
             if raw is None
