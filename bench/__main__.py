@@ -14,7 +14,12 @@ from pathlib import Path
 from bench import feed_latency, instructions, smoke
 from bench.data import SCALES
 from bench.database import Database
-from bench.migration import MigrationBenchConfig, run_migration_bench
+from bench.migration import (
+    LARGE_SCAN_LIMIT_S,
+    RAW_WINDOW_S,
+    MigrationBenchConfig,
+    run_migration_bench,
+)
 from bench.migration_report import markdown as migration_markdown
 from bench.operations import SCALING_FIRSTS
 from bench.report import markdown
@@ -57,7 +62,23 @@ def _parser() -> argparse.ArgumentParser:
     # smoke: a few hundred customers, to see that the harness works.
     migration.add_argument("--scale", choices=sorted(SCALES), default="default")
     migration.add_argument(
-        "--time-limit", type=float, default=None, help="seconds a command may run; then stopped"
+        "--raw-window",
+        type=float,
+        default=RAW_WINDOW_S,
+        help="seconds a raw reading of moto may run (0: to the end)",
+    )
+    migration.add_argument(
+        "--scan-limit",
+        type=float,
+        default=None,
+        help="seconds verify and migrate dynamodb-to-mysql may run; then stopped, rated by"
+        f" their progress (default: to the end; {LARGE_SCAN_LIMIT_S:g} at scale large)",
+    )
+    migration.add_argument(
+        "--copy-limit",
+        type=float,
+        default=None,
+        help="seconds migrate mysql-to-dynamodb may run; then stopped (default: to the end)",
     )
     migration.add_argument("--output-dir", type=Path, default=Path("bench/results"))
     report = commands.add_parser("report", help="print the markdown of a results JSON file")
@@ -130,8 +151,15 @@ def _feed(args: argparse.Namespace) -> int:
 
 
 def _migration(args: argparse.Namespace) -> int:
+    scan_limit = args.scan_limit
+    if scan_limit is None and args.scale == "large":
+        scan_limit = LARGE_SCAN_LIMIT_S
     config = MigrationBenchConfig(
-        scale=SCALES[args.scale], output_dir=args.output_dir, time_limit_s=args.time_limit
+        scale=SCALES[args.scale],
+        output_dir=args.output_dir,
+        raw_window_s=args.raw_window or None,
+        scan_limit_s=scan_limit,
+        copy_limit_s=args.copy_limit,
     )
     report = run_migration_bench(config)
     stamp = report["meta"]["date"].replace("-", "").replace(":", "")

@@ -8,12 +8,15 @@ DynamoDB, both as the tests run them. In order:
 2. `migrate mysql-to-dynamodb` into an empty table (the copy);
 3. a storm of mutations through the MySQL store (no relay), then `outbox drain`; again
    with `--workers 2`, as the server's relay runs;
-4. `verify`: the copy against MySQL, storm included; it must agree;
-5. raw Scans of the copy, sequential and parallel; raw SELECTs and INSERTs in MariaDB;
-6. `migrate dynamodb-to-mysql` from the copy into an empty database.
+4. raw INSERTs in MariaDB;
+5. raw Scans of the copy (sequential and parallel), `verify` (the copy against MySQL,
+   storm included; it must agree), a raw Scan again, `migrate dynamodb-to-mysql` from
+   the copy into an empty database, a raw Scan again.
 
 Each command is held to the raw limit of the slower store it involves; the ratio is
-within this run, so a busy machine moves both sides alike.
+within this run, so a busy machine moves both sides alike. Moto's speed drifts over a
+run, so a command that scans is held to the mean of the raw Scans just before and just
+after it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -45,6 +48,13 @@ from graphql_api.stores.mysql_tables import DRIVER_DECODERS
 from graphql_api.sync.dynamodb_rows import item_of
 
 STORM_MUTATIONS = 5_000
+# Moto sorts the whole table for every Scan call (most of its time in a Scan, by py-spy):
+# a full raw Scan of 65,000 items takes minutes, of 650,000 hours. So a raw reading of
+# moto stops after RAW_WINDOW_S (its rate that of the calls so far; Scans read the table
+# from its start, as the commands do), and at 100,000 customers so do the commands that
+# scan (their rate then their last progress line's).
+RAW_WINDOW_S = 120.0
+LARGE_SCAN_LIMIT_S = 240.0
 _RAW_WRITE_TABLE, _COPY_TABLE = "raw-write", "copy"
 _ITEMS_PER_RAW_BATCH = 5_000
 
@@ -53,8 +63,13 @@ _ITEMS_PER_RAW_BATCH = 5_000
 class MigrationBenchConfig:
     scale: Scale
     output_dir: Path
-    # Stops a command that runs longer (None: no limit); its rate is then its progress's.
-    time_limit_s: float | None = None
+    # Stops a raw reading of moto that runs longer (None: no limit).
+    raw_window_s: float | None = RAW_WINDOW_S
+    # Stops `verify` and `migrate dynamodb-to-mysql` after so long (None: no limit).
+    scan_limit_s: float | None = None
+    # Stops `migrate mysql-to-dynamodb` after so long (None: no limit); the copy the later
+    # commands read then holds what it wrote by then.
+    copy_limit_s: float | None = None
     storm_mutations: int = STORM_MUTATIONS
 
 
@@ -100,12 +115,11 @@ class _Run:
         self.commands: list[dict[str, Any]] = []
         self.problems: list[str] = []
 
-    def command(self, label: str, args: list[str], **extra_env: str) -> CommandRun:
+    def command(
+        self, label: str, args: list[str], time_limit_s: float | None = None, **extra_env: str
+    ) -> CommandRun:
         run = run_sync_command(
-            args,
-            env={**self.env, **extra_env},
-            work=self.work,
-            time_limit_s=self.config.time_limit_s,
+            args, env={**self.env, **extra_env}, work=self.work, time_limit_s=time_limit_s
         )
         _say(self.started, f"{label}: {run.seconds:.1f} s, {run.describe()}")
         if run.exit_code != 0:
@@ -166,14 +180,21 @@ def _measure(run: _Run, database: Database, customers: int) -> dict[str, raw.Tim
     client = raw.dynamodb_client(run.env)
     raws: dict[str, raw.Timed] = {}
     raws["BatchWriteItem"] = raw.batch_write(
-        client, table=_RAW_WRITE_TABLE, batches=_item_batches(database)
+        client,
+        table=_RAW_WRITE_TABLE,
+        batches=_item_batches(database),
+        window_s=run.config.raw_window_s,
     )
     client.delete_table(TableName=_RAW_WRITE_TABLE)
     _say(started, f"raw BatchWriteItem: {raws['BatchWriteItem']}")
     raws["MariaDB SELECT"] = raw.mariadb_select(database)
     _say(started, f"raw MariaDB SELECT: {raws['MariaDB SELECT']}")
 
-    m2d = run.command("migrate mysql-to-dynamodb", ["migrate", "mysql-to-dynamodb"])
+    m2d = run.command(
+        "migrate mysql-to-dynamodb",
+        ["migrate", "mysql-to-dynamodb"],
+        time_limit_s=run.config.copy_limit_s,
+    )
     run.record(
         "migrate mysql-to-dynamodb",
         m2d,
@@ -182,35 +203,65 @@ def _measure(run: _Run, database: Database, customers: int) -> dict[str, raw.Tim
     )
     _storm_and_drain(run, database, customers=customers, raws=raws)
 
-    raws["Scan, sequential"] = raw.sequential_scan(client, table=_COPY_TABLE)
-    _say(started, f"raw Scan, sequential: {raws['Scan, sequential']}")
-    raws[f"Scan, {raw.SCAN_SEGMENTS} segments"] = raw.parallel_scan(client, table=_COPY_TABLE)
-    _say(started, f"raw Scan, parallel: {raws[f'Scan, {raw.SCAN_SEGMENTS} segments']}")
-    raws["Scan"] = max(
-        raws["Scan, sequential"], raws[f"Scan, {raw.SCAN_SEGMENTS} segments"], key=_rate
-    )
-
-    check = run.command("verify", ["verify"])
-    run.record("verify", check, check.items(), _limit(raws, "Scan", "MariaDB SELECT"))
-
     copy = Database(database.host, database.port, database.user, database.password, "raw_insert")
     copy.recreate()
     raws["MariaDB INSERT"] = raw.mariadb_insert(database, copy)
     _say(started, f"raw MariaDB INSERT: {raws['MariaDB INSERT']}")
 
+    # Both kinds once; then only the faster again (on moto each segment's call walks the
+    # whole table, so a parallel scan costs its segments over: minutes a reading at scale).
+    before_verify, kind = _scans(run, client, raws, "before verify", _SCANS)
+    check = run.command("verify", ["verify"], time_limit_s=run.config.scan_limit_s)
+    after_verify, _ = _scans(run, client, raws, "after verify", [kind])
+    raws["Scan around verify"] = _mean(before_verify, after_verify)
+    run.record("verify", check, check.items(), _limit(raws, "Scan around verify", "MariaDB SELECT"))
+
     target = Database(database.host, database.port, database.user, database.password, "migrated")
     target.recreate()
     d2m = run.command(
-        "migrate dynamodb-to-mysql", ["migrate", "dynamodb-to-mysql"], RDS_DATABASE=target.name
+        "migrate dynamodb-to-mysql",
+        ["migrate", "dynamodb-to-mysql"],
+        time_limit_s=run.config.scan_limit_s,
+        RDS_DATABASE=target.name,
     )
+    after_d2m, _ = _scans(run, client, raws, "after migrate dynamodb-to-mysql", [kind])
+    raws["Scan around migrate dynamodb-to-mysql"] = _mean(after_verify, after_d2m)
     run.record(
-        "migrate dynamodb-to-mysql", d2m, d2m.items(), _limit(raws, "Scan", "MariaDB INSERT")
+        "migrate dynamodb-to-mysql",
+        d2m,
+        d2m.items(),
+        _limit(raws, "Scan around migrate dynamodb-to-mysql", "MariaDB INSERT"),
     )
     return raws
 
 
-def _rate(timed: raw.Timed) -> float:
-    return timed.per_second
+# The raw Scans of the copy, by kind.
+_SCANS: dict[str, Callable[..., raw.Timed]] = {
+    "sequential": raw.sequential_scan,
+    f"{raw.SCAN_SEGMENTS} segments": raw.parallel_scan,
+}
+
+
+def _scans(
+    run: _Run, client: Any, raws: dict[str, raw.Timed], when: str, kinds: Iterable[str]
+) -> tuple[raw.Timed, str]:
+    """Raw Scans of the copy of these kinds, recorded as `when`; the faster and its kind."""
+    readings: dict[str, raw.Timed] = {}
+    for kind in kinds:
+        readings[kind] = raws[f"Scan, {kind}, {when}"] = _SCANS[kind](
+            client, table=_COPY_TABLE, window_s=run.config.raw_window_s
+        )
+        _say(run.started, f"raw Scan, {kind}, {when}: {readings[kind]}")
+    faster = max(readings, key=lambda kind: readings[kind].per_second)
+    return readings[faster], faster
+
+
+def _mean(before: raw.Timed, after: raw.Timed) -> raw.Timed:
+    """The store's speed while a command ran between two raw readings: the mean of their
+    rates (the stricter mean: the harmonic one, items over seconds, is never above it)."""
+    items = before.items + after.items
+    rate = (before.per_second + after.per_second) / 2
+    return raw.Timed(items, items / rate if rate else 0.0)
 
 
 def run_migration_bench(config: MigrationBenchConfig) -> dict[str, Any]:
@@ -238,7 +289,9 @@ def run_migration_bench(config: MigrationBenchConfig) -> dict[str, Any]:
             "scale": config.scale.name,
             "rows": counts.as_json(),
             "storm_mutations": config.storm_mutations,
-            "time_limit_s": config.time_limit_s,
+            "raw_window_s": config.raw_window_s,
+            "scan_limit_s": config.scan_limit_s,
+            "copy_limit_s": config.copy_limit_s,
             "total_s": round(time.monotonic() - run.started, 1),
             "load_average": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
             "cpus": len(os.sched_getaffinity(0)),

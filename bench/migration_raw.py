@@ -64,8 +64,11 @@ def dynamodb_client(env: Mapping[str, str]) -> Any:
     )
 
 
-def batch_write(client: Any, *, table: str, batches: Iterable[Sequence[Any]]) -> Timed:
-    """Every batch of items (built by the caller, untimed) written with BatchWriteItem."""
+def batch_write(
+    client: Any, *, table: str, batches: Iterable[Sequence[Any]], window_s: float | None = None
+) -> Timed:
+    """Every batch of items (built by the caller, untimed) written with BatchWriteItem; no
+    batch begun after `window_s` seconds of writing (None: every batch)."""
     items = 0
     seconds = 0.0
 
@@ -78,6 +81,8 @@ def batch_write(client: Any, *, table: str, batches: Iterable[Sequence[Any]]) ->
 
     with concurrent.futures.ThreadPoolExecutor(WRITE_THREADS) as threads:
         for batch in batches:
+            if window_s is not None and seconds >= window_s:
+                break
             started = time.perf_counter()
             list(threads.map(write, chunks(batch, WRITE_LIMIT)))
             seconds += time.perf_counter() - started
@@ -85,7 +90,11 @@ def batch_write(client: Any, *, table: str, batches: Iterable[Sequence[Any]]) ->
     return Timed(items, seconds)
 
 
-def _scan_segment(client: Any, table: str, segment: int | None, segments: int) -> int:
+def _scan_segment(
+    client: Any, table: str, segment: int | None, segments: int, deadline: float | None
+) -> tuple[int, float]:
+    """The items of a segment's pages, and when its last page came; no page asked for
+    after `deadline` (perf_counter)."""
     found = 0
     start: dict[str, Any] | None = None
     while True:
@@ -96,25 +105,38 @@ def _scan_segment(client: Any, table: str, segment: int | None, segments: int) -
             params["ExclusiveStartKey"] = start
         page = client.scan(**params)
         found += len(page["Items"])
+        ended = time.perf_counter()
         start = page.get("LastEvaluatedKey")
-        if not start:
-            return found
+        if not start or (deadline is not None and ended >= deadline):
+            return found, ended
 
 
-def sequential_scan(client: Any, *, table: str) -> Timed:
+def _deadline(started: float, window_s: float | None) -> float | None:
+    return None if window_s is None else started + window_s
+
+
+def sequential_scan(client: Any, *, table: str, window_s: float | None = None) -> Timed:
+    """The table's pages in order, or those that began within `window_s` seconds: on moto
+    every page costs the whole table's sort, so the first pages' rate is the scan's."""
     started = time.perf_counter()
-    found = _scan_segment(client, table, None, 1)
-    return Timed(found, time.perf_counter() - started)
+    found, ended = _scan_segment(client, table, None, 1, _deadline(started, window_s))
+    return Timed(found, ended - started)
 
 
-def parallel_scan(client: Any, *, table: str, segments: int = SCAN_SEGMENTS) -> Timed:
+def parallel_scan(
+    client: Any, *, table: str, segments: int = SCAN_SEGMENTS, window_s: float | None = None
+) -> Timed:
     started = time.perf_counter()
+    deadline = _deadline(started, window_s)
     with concurrent.futures.ThreadPoolExecutor(segments) as threads:
-        counts = threads.map(
-            lambda segment: _scan_segment(client, table, segment, segments), range(segments)
+        done = list(
+            threads.map(
+                lambda segment: _scan_segment(client, table, segment, segments, deadline),
+                range(segments),
+            )
         )
-        found = sum(counts)
-    return Timed(found, time.perf_counter() - started)
+    # The segments' pages over the time until the last of them came.
+    return Timed(sum(found for found, _ in done), max(ended for _, ended in done) - started)
 
 
 def key_ordered_pages(connection: Any, spec: Table[Any]) -> Iterator[list[tuple[Any, ...]]]:

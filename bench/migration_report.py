@@ -32,12 +32,36 @@ def _commands(commands: list[dict[str, Any]]) -> list[str]:
 def _raw(raws: dict[str, dict[str, Any]]) -> list[str]:
     lines = ["| raw limit | items | s | items/s |", "|---|---:|---:|---:|"]
     for name, timed in raws.items():
-        label = "Scan (the faster of the two)" if name == "Scan" else name
         lines.append(
-            f"| {label} | {_number(timed['items'])} | {_number(timed['seconds'], 1)}"
+            f"| {name} | {_number(timed['items'])} | {_number(timed['seconds'], 1)}"
             f" | {_number(timed['items_per_s'])} |"
         )
-    return lines
+    return [
+        *lines,
+        "",
+        "A Scan around a command is the mean rate of the faster raw Scans just before and"
+        " just after it (moto's speed drifts over a run).",
+    ]
+
+
+def _windows(meta: dict[str, Any]) -> str:
+    raw = meta.get("raw_window_s")
+    scans = meta.get("scan_limit_s")
+    copy = meta.get("copy_limit_s")
+    copied = "" if copy is None else f"migrate mysql-to-dynamodb stopped after {copy:g} s. "
+    return copied + (
+        (
+            "Raw readings of moto ran to the end"
+            if raw is None
+            else f"Raw readings of moto stopped after {raw:g} s (rates over their calls so far)"
+        )
+        + "; verify and migrate dynamodb-to-mysql "
+        + (
+            "ran to the end."
+            if scans is None
+            else f"stopped after {scans:g} s (rates from their last progress line)."
+        )
+    )
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -52,6 +76,8 @@ def markdown(report: dict[str, Any]) -> str:
         f" average {load['start']} at the start and {load['end']} at the end; Python"
         f" {meta['python']}, MariaDB {meta['mariadb']}, moto {meta['moto']};"
         f" {meta['total_s']:,.0f} s in all.",
+        "",
+        _windows(meta),
         "",
         *_commands(report["commands"]),
         "",

@@ -22,7 +22,9 @@ _COMPARED = re.compile(r"^\w+: \d+ in MySQL, (\d+) in DynamoDB", re.MULTILINE)
 _DELIVERED = re.compile(r"delivered (\d+) changes(?: \((\d+) DynamoDB items)?")
 # The rate a command reports of itself: from its first store call to its last.
 _OWN_RATE = re.compile(r"[(, ](\d+) items/s\)")
-_PROGRESS = re.compile(r"(\d+) items, \d+/s")
+# A progress line: the items so far and their rate, from the first store call (a line is
+# written as a page or batch is done, so the rate ends on one).
+_PROGRESS = re.compile(r"(\d+) items, (\d+)/s")
 _POLL_S = 0.05
 
 
@@ -47,7 +49,7 @@ class CommandRun:
         stopped, from its last progress line); None when it said nothing countable."""
         if self.stopped:
             found = _PROGRESS.findall(self.stderr)
-            return int(found[-1]) if found else None
+            return int(found[-1][0]) if found else None
         if total := _TOTAL.search(self.stdout):
             return sum(int(count) for count in total.groups())
         if compared := _COMPARED.findall(self.stdout):
@@ -55,9 +57,12 @@ class CommandRun:
         return None
 
     def own_rate(self) -> float | None:
-        """Items/s as the command reports it (without the interpreter's start-up);
-        None when it reports none (or was stopped)."""
-        found = None if self.stopped else _OWN_RATE.search(self.stdout)
+        """Items/s as the command reports it (without the interpreter's start-up), or
+        when it was stopped, as its last progress line did; None when it reports none."""
+        if self.stopped:
+            progress = _PROGRESS.findall(self.stderr)
+            return float(progress[-1][1]) if progress else None
+        found = _OWN_RATE.search(self.stdout)
         return None if found is None else float(found[1])
 
     def delivered(self) -> tuple[int, int | None] | None:

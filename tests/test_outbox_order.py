@@ -1,15 +1,19 @@
 """The relay never leaves a customer older in DynamoDB than in MySQL, though its
-BatchWriteItem calls carry no condition: against MariaDB and moto as real processes."""
+BatchWriteItem calls carry no condition, and delivers every event once: against MariaDB and
+moto as real processes. Where two workers' writes must land in a given order, the test
+holds each write at the client until it lets it go (nothing else is changed)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
+import pytest
 from asyncmy.pool import Pool
 
 from devstack.env import dynamodb_env, mysql_env
@@ -20,8 +24,9 @@ from graphql_api.resources import dynamodb_client, mysql_pool
 from graphql_api.settings import load_settings
 from graphql_api.stores import dynamodb_items as items
 from graphql_api.stores.dynamodb_batch import put_items
+from graphql_api.stores.mysql import MySQLStore
 from graphql_api.stores.mysql_tables import CUSTOMERS
-from graphql_api.stores.records import CustomerRecord
+from graphql_api.stores.records import CustomerChange, CustomerRecord
 from graphql_api.sync.in_doubt import InDoubt
 from graphql_api.sync.mysql_rows import fetch_by_keys
 from graphql_api.sync.outbox import OutboxRelay
@@ -60,6 +65,48 @@ class _Stores:
         )
         item = response["Item"]
         return item["version"]["N"], item["city"]["S"]
+
+
+class _HeldWrites:
+    """The DynamoDB client the relay writes through, each BatchWriteItem held until the
+    test lets it go, so the test decides in which order two workers' writes land."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+        self._held: list[tuple[str, asyncio.Event]] = []
+        self._arrived = asyncio.Condition()
+        self.open = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def batch_write_item(self, **request: Any) -> Any:
+        if not self.open:
+            gate = asyncio.Event()
+            async with self._arrived:
+                self._held.append((_versions_in(request), gate))
+                self._arrived.notify_all()
+            await gate.wait()
+        return await self._client.batch_write_item(**request)
+
+    async def held(self, count: int) -> list[str]:
+        """Once `count` writes wait: the customer versions each carries, in arrival order."""
+        async with self._arrived:
+            await asyncio.wait_for(
+                self._arrived.wait_for(lambda: len(self._held) >= count), timeout=30
+            )
+            return [versions for versions, _ in self._held]
+
+    def release(self, index: int) -> None:
+        self._held[index][1].set()
+
+
+def _versions_in(request: dict[str, Any]) -> str:
+    (puts,) = request["RequestItems"].values()
+    customers = [
+        put["PutRequest"]["Item"] for put in puts if "version" in put["PutRequest"]["Item"]
+    ]
+    return ",".join(item["version"]["N"] for item in customers)
 
 
 @asynccontextmanager
@@ -112,3 +159,98 @@ def test_a_write_in_doubt_that_lands_late_is_put_right(
 
     stored, newest = asyncio.run(scenario())
     assert stored == (newest, "Moved On")
+
+
+async def _change_city(pool: Pool, city: str) -> None:
+    """A mutation as the API makes it: the row, its event and an outbox row together."""
+    store = MySQLStore(pool, timeout_s=30.0, pool_wait_s=30.0, outbox=True)
+    change = CustomerChange(customer_id=CUSTOMER, actor="order-test", fields={"city": city})
+    await store.update_customer(change=change)
+
+
+async def _events(stores: _Stores) -> tuple[list[int], list[int]]:
+    """The customer's event ids in MySQL, and its event items' ids in DynamoDB."""
+    async with stores.pool.acquire() as connection, connection.cursor() as cursor:
+        await cursor.execute(
+            "SELECT event_id FROM customer_events WHERE customer_id = %s ORDER BY event_id",
+            [CUSTOMER],
+        )
+        in_mysql = [int(row[0]) for row in await cursor.fetchall()]
+    response = await stores.client.query(
+        TableName=stores.table,
+        KeyConditionExpression=f"{items.PK} = :pk AND begins_with({items.SK}, :events)",
+        ExpressionAttributeValues={
+            ":pk": items.customer_key(CUSTOMER)[items.PK],
+            ":events": {"S": "EVENT#"},
+        },
+        ConsistentRead=True,
+    )
+    return in_mysql, sorted(int(item["event_id"]["N"]) for item in response["Items"])
+
+
+async def _outbox_rows(stores: _Stores) -> int:
+    async with stores.pool.acquire() as connection, connection.cursor() as cursor:
+        await cursor.execute("SELECT COUNT(*) FROM outbox")
+        (rows,) = await cursor.fetchone()
+    return int(rows)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    stored: tuple[str, str]
+    newest: str
+    delivered: list[int]
+    events_in_mysql: list[int]
+    events_in_dynamodb: list[int]
+    left_in_outbox: int
+
+
+# Worker A has read the customer and holds its write; a mutation commits; worker B reads
+# the newer state and holds its write. The two writes (and any a worker sends after
+# re-reading MySQL's versions) then land in every order there is.
+LANDING_ORDERS = list(itertools.permutations(["A", "B"]))
+
+
+@pytest.mark.parametrize("order", LANDING_ORDERS, ids=["-then-".join(o) for o in LANDING_ORDERS])
+def test_two_workers_end_with_the_newest_state_and_every_event_once(
+    seeded_mariadb: MariaDBServer, moto: MotoServer, order: tuple[str, str]
+) -> None:
+    async def scenario() -> _Outcome:
+        async with _stores(seeded_mariadb, moto) as stores:
+            writes = _HeldWrites(stores.client)
+            # Two workers of one relay: they share its turns at MySQL.
+            relay = OutboxRelay(
+                pool=stores.pool, client=cast("DynamoDBClient", writes), table=stores.table
+            )
+            await _change_city(stores.pool, "First")
+            first = await stores.mysql_state()
+            worker_a = asyncio.create_task(relay.drain_once())
+            assert await writes.held(1) == [str(first.version)]
+            await _change_city(stores.pool, "Second")
+            second = await stores.mysql_state()
+            worker_b = asyncio.create_task(relay.drain_once())
+            assert await writes.held(2) == [str(first.version), str(second.version)]
+            for worker in order:
+                writes.release("AB".index(worker))
+                # A worker whose write landed before the newer state re-reads MySQL and
+                # writes again: every write after the two held ones goes through.
+                writes.open = True
+                await (worker_a if worker == "A" else worker_b)
+                writes.open = False
+            in_mysql, in_dynamodb = await _events(stores)
+            return _Outcome(
+                stored=await stores.dynamodb_state(),
+                newest=str(second.version),
+                delivered=[worker_a.result(), worker_b.result()],
+                events_in_mysql=in_mysql,
+                events_in_dynamodb=in_dynamodb,
+                left_in_outbox=await _outbox_rows(stores),
+            )
+
+    outcome = asyncio.run(scenario())
+    assert outcome.stored == (outcome.newest, "Second")
+    assert outcome.delivered == [1, 1]
+    assert outcome.left_in_outbox == 0
+    # The table was empty: the relay copied the events of the changes it delivered, the
+    # two cities', each once.
+    assert outcome.events_in_dynamodb == outcome.events_in_mysql[-2:]

@@ -264,6 +264,50 @@ def test_verify_reports_each_difference(
         connection.close()
 
 
+def _with_differences(rows: list[items.Item]) -> list[items.Item]:
+    """The bulk items with one difference of each kind verify tells apart."""
+    by_key = {key_text(item): dict(item) for item in rows}
+    del by_key[key_text(items.customer_key("B00003"))]
+    by_key[key_text(items.customer_key("B00005"))].pop("version")
+    by_key[key_text(items.customer_key("B00007"))]["city"] = {"S": "Elsewhere"}
+    stranger = dict(by_key[key_text(items.customer_key("B00009"))])
+    stranger |= {**items.customer_key("B99999"), "id": {"S": "B99999"}}
+    # The event of B00011 under another customer's partition too: two items, one event id.
+    (event,) = (i for i in rows if i.get("customer_id") == {"S": "B00011"})
+    twin = {**event, items.PK: items.customer_key("B00012")[items.PK]}
+    return [*by_key.values(), stranger, twin]
+
+
+def test_verify_tells_each_kind_of_difference_apart(
+    migrated: Migrated, moto: MotoServer, tmp_path: Path
+) -> None:
+    env = {**migrated.env, **new_table(moto, _with_differences(bulk_items()))}
+    check = graphql_api("verify", *PAGES, env=env, cwd=tmp_path)
+    assert check.returncode == 4, check.stderr
+    listed = [line for line in check.stdout.splitlines() if line.startswith("DIFFERENT")]
+    # An item it cannot read is named by its key in DynamoDB; the row it should hold is
+    # then missing there too.
+    assert listed == [
+        "DIFFERENT customers CUSTOMER#B00005|PROFILE: unreadable in DynamoDB",
+        "DIFFERENT customers B00003: missing in DynamoDB",
+        "DIFFERENT customers B00005: missing in DynamoDB",
+        "DIFFERENT customers B00007: fields differ: city",
+        "DIFFERENT customers B99999: missing in MySQL",
+        "DIFFERENT events 12: 2 items in DynamoDB hold this key",
+    ]
+    for count_line in (
+        "customers: 1000 in MySQL, 999 in DynamoDB",
+        "events: 1000 in MySQL, 1001 in DynamoDB",
+        "customers: 1 unreadable in DynamoDB",
+        "customers: 2 missing in DynamoDB",
+        "customers: 1 fields differ",
+        "customers: 1 missing in MySQL",
+        "events: 1 more than one item in DynamoDB",
+    ):
+        assert count_line in check.stdout.splitlines()
+    assert "6 differences" in check.stdout
+
+
 def test_dry_run_reports_and_writes_nothing(
     bulk_table: dict[str, str], mariadb: MariaDBServer, tmp_path: Path
 ) -> None:

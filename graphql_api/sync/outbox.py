@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +56,9 @@ STOP_TIMEOUT_S = 10.0
 # Rounds of "write, read MySQL's versions again" before a batch gives up (its rows
 # stay in the outbox and are delivered again).
 _CATCH_UP_ROUNDS = 5
+# Outbox rows a worker takes at once: MySQL's share of a batch (the SELECT, the reads by
+# key, the commit) is mostly per statement, so larger batches spread it over more items.
+BATCH_SIZE = 500
 
 
 class StillChangingError(GraphqlApiError):
@@ -79,7 +82,7 @@ class OutboxRelay:
         pool: Pool,
         client: DynamoDBClient,
         table: str,
-        batch_size: int = 250,
+        batch_size: int = BATCH_SIZE,
         # Batches in delivery at once, each holding a pooled connection while it runs.
         workers: int = 2,
         writes_in_flight: int = 4,
@@ -100,6 +103,12 @@ class OutboxRelay:
         self._report_every_s = report_every_s
         self._observer: StoreObserver = observer or NoObserver()
         self._in_doubt = InDoubt() if in_doubt is None else in_doubt
+        # The workers take turns at MySQL: one reads or commits while the others write to
+        # DynamoDB, so the store that limits (DynamoDB) always has a batch in hand. Left
+        # to themselves, they fall into step and leave DynamoDB idle while both wait on
+        # MySQL. A turn never waits on a row lock or a pooled connection (SKIP LOCKED,
+        # plain reads, deletes of the worker's own rows; the connection is taken first).
+        self._mysql_turn = asyncio.Lock()
         self._last_report = 0.0
         self.delivered = 0
         # DynamoDB items written: events, customers' states, and states written again.
@@ -123,46 +132,54 @@ class OutboxRelay:
     async def drain_once(self) -> int:
         """Delivers one batch; returns how many outbox rows it delivered (0: empty)."""
         async with self._pool.acquire() as connection, connection.cursor() as cursor:
-            await cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            await connection.begin()
             try:
-                await cursor.execute(
-                    "SELECT outbox_id, customer_id, event_id FROM outbox ORDER BY outbox_id"
-                    " LIMIT %s FOR UPDATE SKIP LOCKED",
-                    [self._batch_size],
-                )
-                rows = list(await cursor.fetchall())
-                if rows:
-                    await self._deliver(
-                        cursor,
-                        customer_ids=sorted({row[1] for row in rows}),
-                        event_ids=sorted({int(row[2]) for row in rows}),
+                async with self._mysql_turn:
+                    await cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    await connection.begin()
+                    await cursor.execute(
+                        "SELECT outbox_id, customer_id, event_id FROM outbox ORDER BY outbox_id"
+                        " LIMIT %s FOR UPDATE SKIP LOCKED",
+                        [self._batch_size],
                     )
+                    rows = list(await cursor.fetchall())
+                    customers = await fetch_by_keys(
+                        cursor, CUSTOMERS, sorted({row[1] for row in rows})
+                    )
+                    events = await fetch_by_keys(cursor, EVENTS, sorted({int(r[2]) for r in rows}))
+
+                async def finish() -> None:
                     # One point delete per row: an IN list may be run as a scan from the
                     # table's start, which waits on rows other drainers hold: a deadlock.
                     await cursor.executemany(
                         "DELETE FROM outbox WHERE outbox_id = %s", [[row[0]] for row in rows]
                     )
+                    await connection.commit()
+
+                if rows:
+                    event_items = [items.event_item(e) for e in events.values()]
+                    await self._write(
+                        cursor, list(customers.values()), events=event_items, finish=finish
+                    )
+                else:
+                    async with self._mysql_turn:
+                        await connection.commit()
             except BaseException:
                 await connection.rollback()
                 raise
-            await connection.commit()
         self.delivered += len(rows)
         return len(rows)
 
-    async def _deliver(
-        self, cursor: Cursor, *, customer_ids: list[str], event_ids: list[int]
-    ) -> None:
-        customers = await fetch_by_keys(cursor, CUSTOMERS, customer_ids)
-        events = await fetch_by_keys(cursor, EVENTS, event_ids)
-        rows = [items.event_item(e) for e in events.values()]
-        await self._write(cursor, list(customers.values()), events=rows)
-
     async def _write(
-        self, cursor: Cursor, customers: list[CustomerRecord], *, events: list[items.Item]
+        self,
+        cursor: Cursor,
+        customers: list[CustomerRecord],
+        *,
+        events: list[items.Item],
+        finish: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """The customers' states (and `events`), then again any state MySQL has moved
-        past meanwhile, until what was written last is what MySQL holds."""
+        past meanwhile, until what was written last is what MySQL holds; then `finish`,
+        in the same turn at MySQL as the last reading of the versions."""
         for _ in range(_CATCH_UP_ROUNDS):
             rows = events + [items.customer_item(c) for c in customers]
             try:
@@ -173,9 +190,12 @@ class OutboxRelay:
                 self._in_doubt.note([str(c.id) for c in customers], now=self._now())
                 raise
             self.items_written += len(rows)
-            customers = await self._moved_on(cursor, customers)
-            if not customers:
-                return
+            async with self._mysql_turn:
+                customers = await self._moved_on(cursor, customers)
+                if not customers:
+                    if finish is not None:
+                        await finish()
+                    return
             events = []
         raise StillChangingError([str(c.id) for c in customers])
 
