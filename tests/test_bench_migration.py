@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bench.data import Scale
-from bench.migration import MigrationBenchConfig, run_migration_bench
+from bench.migration import MigrationBenchConfig, _Run, run_migration_bench
 from bench.migration_report import markdown
+from devstack.ports import free_port
 
 pytestmark = pytest.mark.long_running
 
@@ -57,3 +58,17 @@ def test_the_migration_bench_measures_every_command_against_its_limit(tmp_path: 
     # The rows the tiny scale makes: the reps with the scaling rep, and every customer.
     assert report["meta"]["rows"]["customers"] == 3 * 8 + 4
     assert "| migrate dynamodb-to-mysql | " in markdown(report)
+
+
+def test_a_command_stopped_at_its_time_limit_is_no_problem(tmp_path: Path) -> None:
+    """A command the bench stops at its time limit (--scan-limit, --copy-limit) did
+    what was asked; one that ends with an error is reported."""
+    scale = Scale("tiny", sales_reps=1, customers_per_rep=1, scaling_rep_customers=1)
+    run = _Run(MigrationBenchConfig(scale=scale, output_dir=tmp_path), tmp_path, env={})
+    # `serve` (memory mode, a free port) runs until it is stopped.
+    served = run.command("serve", ["serve", "--port", str(free_port())], time_limit_s=1.0)
+    assert served.stopped
+    assert run.problems == []
+    failed = run.command("nonsense", ["no-such-command"])
+    assert failed.exit_code not in (None, 0)
+    assert run.problems == [failed.describe()]
