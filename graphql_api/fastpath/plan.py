@@ -247,8 +247,7 @@ class Planner:
         key = (parent.name, name)
         found = self._readers.get(key)
         if found is None:
-            field = parent.fields[name]
-            found = attrgetter(field.extensions["strawberry-definition"].python_name)
+            found = attrgetter(_python_name(parent.fields[name]))
             self._readers[key] = found
         return found
 
